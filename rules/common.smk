@@ -1,0 +1,68 @@
+# Helpers shared by the rule files: target lists and per-dataset settings read from the config.
+# No rules here.
+import copy
+
+from snakemake.exceptions import WorkflowError
+
+DATASETS = list(config["datasets"])
+# Models whose training needs the network code; baselines are cheap and run on one core.
+NETWORK_MODELS = {"gan", "rbm"}
+
+
+def check_config():
+    """Checks the JSON schema cannot express; fail at start, naming the key, before any job runs."""
+    for name, ds in config["datasets"].items():
+        region = ds.get("region")
+        if region and ":" in region:
+            start, end = (
+                int(x.replace(",", "")) for x in region.split(":", 1)[1].split("-")
+            )
+            if start < 1 or start > end:
+                raise WorkflowError(
+                    f"config key datasets.{name}.region: {region!r} has start > end or start < 1; "
+                    "write chrom:start-end with 1 <= start <= end (1-based, inclusive)"
+                )
+        release = ds["source"].get("release")
+        if release is not None and release not in config.get("releases", {}):
+            raise WorkflowError(
+                f"config key datasets.{name}.source.release: unknown release {release!r}; "
+                f"known: {', '.join(config.get('releases', {}))}"
+            )
+
+
+check_config()
+
+
+def dataset_cfg(dataset):
+    """The config block of one dataset."""
+    return config["datasets"][dataset]
+
+
+def dataset_models(dataset):
+    """Model names trained and evaluated for a dataset."""
+    return dataset_cfg(dataset).get("models", config["models"])
+
+
+def model_settings(dataset, model):
+    """Settings of one model on one dataset: the model defaults, then the dataset's overrides."""
+    settings = copy.deepcopy(config.get("model_settings", {}).get(model, {}))
+    settings.update(dataset_cfg(dataset).get("model_settings", {}).get(model, {}))
+    return settings
+
+
+def dataset_option(dataset, key):
+    """A per-dataset value that falls back to the top-level default of the same name."""
+    return dataset_cfg(dataset).get(key, config[key])
+
+
+def all_targets():
+    """Targets of the default run: AG VCFs and one report per dataset."""
+    targets = []
+    for dataset in DATASETS:
+        targets += expand(
+            "results/samples/{dataset}/{model}/ag.vcf.gz",
+            dataset=dataset,
+            model=dataset_models(dataset),
+        )
+        targets.append(f"results/report/{dataset}.html")
+    return targets
