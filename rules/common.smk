@@ -1,4 +1,4 @@
-# Helpers shared by the rule files: target lists and per-dataset settings read from the config.
+# Helpers shared by every stage (target lists, per-dataset settings from the config).
 # No rules here.
 import copy
 
