@@ -44,7 +44,13 @@ def dataset_models(dataset):
 
 
 def model_settings(dataset, model):
-    """Settings of one model on one dataset: the model defaults, then the dataset's overrides."""
+    """Settings of one model on one dataset: the top-level ones, then the dataset's overrides.
+
+    With ``preset: published`` the config's settings are ignored and every model trains with the
+    2021 paper's settings (the defaults of its config class).
+    """
+    if config["preset"] == "published":
+        return {}
     settings = copy.deepcopy(config.get("model_settings", {}).get(model, {}))
     settings.update(dataset_cfg(dataset).get("model_settings", {}).get(model, {}))
     return settings
