@@ -1,0 +1,240 @@
+"""Bernoulli-Bernoulli restricted Boltzmann machine trained with persistent contrastive divergence.
+
+Follows the RBM of Yelmen et al. 2021 (and the PyTorch RBM code of its authors' group, from which
+these facts were taken; no code copied): visible biases start at ``log(p / (1 - p))`` of the
+training ALT frequencies (clipped to [1e-5, 1 - 1e-5]), hidden biases at 0, weights ~ N(0, 0.01^2);
+plain gradient ascent on the log-likelihood with the positive term from the hidden
+*probabilities* given the data and the negative term from ``n_chains`` persistent Gibbs chains
+advanced ``gibbs_steps`` sweeps per update. Artificial genomes are the final *sampled* visible
+states (Bernoulli draws, not thresholded probabilities) of independent chains started from
+uniformly random 0/1 haplotypes and run ``sample_gibbs_steps`` sweeps, as in the authors' code.
+
+One difference: minibatches are consecutive slices of a fresh permutation each epoch
+(``n_haplotypes // batch_size`` updates, last partial batch dropped), where the authors' code drew
+each minibatch at random with replacement.
+
+Energy: ``E(v, h) = -v.b - h.c - v W h`` with ``W`` of shape (n_variants, n_hidden).
+"""
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ..errors import InputError
+
+FREQUENCY_CLIP = 1e-5
+# Artificial genomes are drawn in chunks of this many chains to bound memory.
+SAMPLE_CHUNK = 4096
+
+
+@dataclass
+class RBMConfig:
+    """Settings of the RBM; defaults are the published demo settings (Yelmen et al. 2021)."""
+
+    epochs: int = field(default=800, metadata={"min": 0})
+    batch_size: int = field(default=32, metadata={"min": 1})
+    n_hidden: int = field(default=500, metadata={"min": 1})
+    learning_rate: float = field(default=0.01, metadata={"gt": 0})
+    gibbs_steps: int = field(default=10, metadata={"min": 1})
+    n_chains: int = field(default=500, metadata={"min": 1})
+    l2_penalty: float = field(default=0.0, metadata={"min": 0})
+    weight_std: float = field(default=0.01, metadata={"min": 0})
+    sample_gibbs_steps: int = field(default=500, metadata={"min": 1})
+    checkpoint_every: int = field(default=10, metadata={"min": 1})
+    max_memory_gb: float | None = field(default=None, metadata={"gt": 0})
+
+
+def free_energy(pre_hidden: torch.Tensor, visible: torch.Tensor, visible_bias: torch.Tensor):
+    """Free energy ``F(v) = -v.b - sum_j softplus((v W + c)_j)`` per row.
+
+    Parameters
+    ----------
+    pre_hidden : torch.Tensor, float, shape (n, n_hidden)
+        ``v W + c``.
+    visible : torch.Tensor, float, shape (n, n_variants)
+    visible_bias : torch.Tensor, float, shape (n_variants,)
+
+    Returns
+    -------
+    torch.Tensor, float, shape (n,)
+    """
+    return -(visible @ visible_bias) - F.softplus(pre_hidden).sum(dim=1)
+
+
+def bernoulli(probabilities: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    """0/1 draws (same dtype and shape as ``probabilities``): ``uniform < p``.
+
+    Three to four times faster on the CPU than ``torch.bernoulli`` with a generator.
+    """
+    uniform = torch.rand(
+        probabilities.shape,
+        generator=generator,
+        device=probabilities.device,
+        dtype=probabilities.dtype,
+    )
+    return uniform.lt_(probabilities)
+
+
+class RBM(nn.Module):
+    """Bernoulli RBM over ``n_variants`` SNPs with ``config.n_hidden`` hidden units.
+
+    Parameters
+    ----------
+    config : RBMConfig
+    n_variants : int
+    """
+
+    name = "rbm"
+    Config = RBMConfig
+    loss_names = ("free_energy_gap", "reconstruction_error", "pseudo_log_likelihood")
+
+    def __init__(self, config: RBMConfig, n_variants: int):
+        super().__init__()
+        self.config = config
+        self.n_variants = n_variants
+        # No gradients flow through an RBM: the PCD update is written out, so these are buffers.
+        self.register_buffer("weight", torch.randn(n_variants, config.n_hidden) * config.weight_std)
+        self.register_buffer("visible_bias", torch.zeros(n_variants))
+        self.register_buffer("hidden_bias", torch.zeros(config.n_hidden))
+
+    @staticmethod
+    def estimate_memory(config: RBMConfig, n_variants: int, n_haplotypes: int) -> int:
+        """Bytes needed to train: parameters, chains with their per-sweep temporaries, data."""
+        n_hid = config.n_hidden
+        params = (n_variants * n_hid + n_variants + n_hid) * 4
+        rows = config.n_chains + 3 * config.batch_size
+        chains = rows * (n_variants + n_hid) * 4 * 4
+        data = n_haplotypes * n_variants * (4 + 1)
+        return 2 * params + chains + data
+
+    def prepare(self, haplotypes: np.ndarray, seed: int, device: torch.device) -> None:
+        """Set the visible biases to the logit of the training frequencies, move the data to the
+        device and start the persistent chains from uniformly random haplotypes.
+
+        Parameters
+        ----------
+        haplotypes : numpy.ndarray, int8, shape (n_haplotypes, n_variants)
+        seed : int
+            Seeds the starting chains.
+        device : torch.device
+        """
+        cfg = self.config
+        n_hap = haplotypes.shape[0]
+        if n_hap < cfg.batch_size:
+            raise InputError(
+                f"the RBM needs at least batch_size={cfg.batch_size} training haplotypes, "
+                f"got {n_hap}",
+                "lower batch_size or train on more samples",
+            )
+        freq = haplotypes.mean(axis=0, dtype=np.float64)
+        freq = np.clip(freq, FREQUENCY_CLIP, 1.0 - FREQUENCY_CLIP)
+        self.visible_bias.copy_(torch.from_numpy(np.log(freq / (1.0 - freq))))
+        self._data = torch.from_numpy(haplotypes).to(device=device, dtype=torch.float32)
+        start = torch.Generator().manual_seed(seed)
+        chains = bernoulli(torch.full((cfg.n_chains, self.n_variants), 0.5), start)
+        self._chains = chains.to(device)
+
+    def _gibbs_sweep(self, visible: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        """One sweep v -> h -> v with sampled hidden and visible states."""
+        p_hidden = torch.sigmoid(torch.addmm(self.hidden_bias, visible, self.weight))
+        hidden = bernoulli(p_hidden, generator)
+        p_visible = torch.sigmoid(torch.addmm(self.visible_bias, hidden, self.weight.T))
+        return bernoulli(p_visible, generator)
+
+    @torch.no_grad()
+    def train_epoch(self, generator: torch.Generator) -> torch.Tensor:
+        """One pass of PCD-k updates over a fresh permutation of the training haplotypes.
+
+        Returns
+        -------
+        torch.Tensor, float32, shape (3,)
+            Epoch means, measured on each minibatch before its update, of: the free-energy gap
+            ``mean F(data) - mean F(chains)``; the reconstruction error
+            ``mean (v - p(v | p(h | v)))^2``; the pseudo-log-likelihood per site
+            ``log sigmoid(F(v with one random site flipped) - F(v))``.
+        """
+        cfg = self.config
+        data, device = self._data, self._data.device
+        n_hap = data.shape[0]
+        bs = cfg.batch_size
+        n_batches = n_hap // bs
+        order = torch.randperm(n_hap, generator=generator, device=device)
+        flip_sites = torch.randint(
+            self.n_variants, (n_batches, bs), generator=generator, device=device
+        )
+        rows = torch.arange(bs, device=device)
+        lr_pos, lr_neg = cfg.learning_rate / bs, cfg.learning_rate / cfg.n_chains
+        totals = torch.zeros(3, device=device)
+        w, b, c = self.weight, self.visible_bias, self.hidden_bias
+        for i in range(n_batches):
+            v_pos = data[order[i * bs : (i + 1) * bs]]
+            pre_pos = torch.addmm(c, v_pos, w)
+            ph_pos = torch.sigmoid(pre_pos)
+            chains = self._chains
+            for _ in range(cfg.gibbs_steps):
+                chains = self._gibbs_sweep(chains, generator)
+            self._chains = chains
+            pre_neg = torch.addmm(c, chains, w)
+            ph_neg = torch.sigmoid(pre_neg)
+
+            # Monitoring, before the update.
+            fe_pos = free_energy(pre_pos, v_pos, b)
+            gap = fe_pos.mean() - free_energy(pre_neg, chains, b).mean()
+            recon = torch.sigmoid(torch.addmm(b, ph_pos, w.T))
+            recon_err = (v_pos - recon).square().mean()
+            sites = flip_sites[i]
+            sign = 1.0 - 2.0 * v_pos[rows, sites]  # +1 when the site flips 0 -> 1
+            flipped = v_pos.clone()
+            flipped[rows, sites] += sign
+            pre_flip = pre_pos + sign[:, None] * w[sites]
+            pll = F.logsigmoid(free_energy(pre_flip, flipped, b) - fe_pos).mean()
+            totals += torch.stack([gap, recon_err, pll])
+
+            # PCD update (gradient ascent on the log-likelihood, optional L2 on the weights).
+            if cfg.l2_penalty:
+                w.mul_(1.0 - 2.0 * cfg.learning_rate * cfg.l2_penalty)
+            w.addmm_(v_pos.T, ph_pos, alpha=lr_pos).addmm_(chains.T, ph_neg, alpha=-lr_neg)
+            b.add_(v_pos.mean(0) - chains.mean(0), alpha=cfg.learning_rate)
+            c.add_(ph_pos.mean(0) - ph_neg.mean(0), alpha=cfg.learning_rate)
+        return totals / n_batches
+
+    def training_state(self) -> dict:
+        """The persistent chains, for checkpoints."""
+        return {"chains": self._chains.to(torch.int8).cpu()}
+
+    def load_training_state(self, state: dict) -> None:
+        """Restore what :meth:`training_state` returned (after :meth:`prepare`)."""
+        self._chains = state["chains"].to(device=self._data.device, dtype=torch.float32)
+
+    @torch.no_grad()
+    def sample(self, n: int, generator: torch.Generator, steps: int | None = None) -> torch.Tensor:
+        """Draw ``n`` haplotypes from independent Gibbs chains started at random 0/1 states.
+
+        Parameters
+        ----------
+        n : int
+        generator : torch.Generator
+        steps : int, optional
+            Gibbs sweeps per chain (default ``config.sample_gibbs_steps``).
+
+        Returns
+        -------
+        torch.Tensor, int8, shape (n, n_variants)
+            The final sampled visible states.
+        """
+        steps = self.config.sample_gibbs_steps if steps is None else steps
+        device = self.weight.device
+        chunks = []
+        for start in range(0, n, SAMPLE_CHUNK):
+            size = min(SAMPLE_CHUNK, n - start)
+            half = torch.full((size, self.n_variants), 0.5, device=device)
+            visible = bernoulli(half, generator)
+            for _ in range(steps):
+                visible = self._gibbs_sweep(visible, generator)
+            chunks.append(visible.to(torch.int8))
+        if not chunks:
+            return torch.zeros(0, self.n_variants, dtype=torch.int8, device=device)
+        return torch.cat(chunks)
