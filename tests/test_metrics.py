@@ -1,0 +1,247 @@
+"""Metrics pinned on hand-checked cases, and against the AGs published with Yelmen et al. 2021."""
+
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+from artificial_genomes import metrics
+
+YELMEN = Path("/work/shared/data/yelmen_805snp")
+
+
+def read_hapt_zip(path) -> np.ndarray:
+    """Rows ``label id g1 .. gm`` of the single .hapt file inside a zip, as an int8 matrix."""
+    with zipfile.ZipFile(path) as archive:
+        text = archive.read(archive.namelist()[0]).decode("ascii")
+    rows = [line.split()[2:] for line in text.splitlines() if line.strip()]
+    return np.array(rows, dtype=np.int8)
+
+
+# --------------------------------------------------------------------------------------------------
+# allele frequencies
+# --------------------------------------------------------------------------------------------------
+
+
+def test_allele_frequency_by_hand():
+    h = np.array([[0, 1, 1], [1, 1, 0], [0, 1, 0], [0, 1, 1]], dtype=np.int8)
+    np.testing.assert_allclose(metrics.allele_frequency(h), [0.25, 1.0, 0.5])
+
+
+def test_allele_frequency_agreement_by_hand():
+    real = np.array([[1, 0, 0], [1, 1, 0]], dtype=np.int8)  # frequencies 1.0, 0.5, 0.0
+    synthetic = np.array([[1, 0, 1], [0, 1, 0]], dtype=np.int8)  # frequencies 0.5, 0.5, 0.5
+    out = metrics.allele_frequency_agreement(real, synthetic)
+    assert out["rmse"] == pytest.approx(np.sqrt((0.25 + 0 + 0.25) / 3))
+    assert out["r"] == 0.0  # constant synthetic frequencies: r defined as 0, not NaN
+
+
+def test_pearson_r_matches_numpy():
+    x = np.array([0.1, 0.4, 0.35, 0.8])
+    y = np.array([0.2, 0.3, 0.5, 0.9])
+    assert metrics.pearson_r(x, y) == pytest.approx(np.corrcoef(x, y)[0, 1])
+
+
+# --------------------------------------------------------------------------------------------------
+# LD
+# --------------------------------------------------------------------------------------------------
+
+
+def test_r2_of_perfectly_linked_snps_is_one():
+    site = np.array([1, 0, 1, 1, 0, 0], dtype=np.int8)
+    h = np.stack([site, site, 1 - site], axis=1)  # identical, identical, complementary
+    r2 = metrics.ld_r2_matrix(h)
+    np.testing.assert_allclose(r2, np.ones((3, 3)), atol=1e-6)
+
+
+def test_r2_by_hand():
+    # x = 1100, y = 1010: p_x = p_y = 1/2, p_xy = 1/4, D = 0 -> r^2 = 0
+    # x = 1100, z = 1000: D = 1/4 - 1/2 * 1/4 = 1/8, r^2 = D^2 / (1/4 * 3/16) = 1/3
+    h = np.array([[1, 1, 1], [1, 0, 0], [0, 1, 0], [0, 0, 0]], dtype=np.int8)
+    r2 = metrics.ld_r2_matrix(h)
+    assert r2[0, 1] == pytest.approx(0.0, abs=1e-7)
+    assert r2[0, 2] == pytest.approx(1 / 3, rel=1e-6)
+
+
+def test_monomorphic_site_gives_zero_not_nan():
+    h = np.array([[1, 0, 1], [0, 0, 1], [1, 0, 0], [0, 0, 1]], dtype=np.int8)  # site 1 all REF
+    r2 = metrics.ld_r2_matrix(h)
+    assert np.isfinite(r2).all()
+    np.testing.assert_array_equal(r2[1], 0)
+    np.testing.assert_array_equal(r2[:, 1], 0)
+    pairs = metrics.ld_r2_pairs(h, [0, 1, 0], [1, 2, 2])
+    assert np.isfinite(pairs).all() and pairs[0] == 0 and pairs[1] == 0
+    z, polymorphic = metrics.standardise(h)
+    np.testing.assert_array_equal(polymorphic, [True, False, True])
+    assert np.isfinite(z).all()
+
+
+def test_r2_pairs_equal_full_matrix():
+    rng = np.random.default_rng(3)
+    h = (rng.random((60, 40)) < 0.3).astype(np.int8)
+    chrom = np.array(["1"] * 25 + ["2"] * 15)
+    i, j = metrics.band_pairs(chrom, width=5)
+    si, sj = metrics.subset_pairs(chrom, n_sites=20, seed=1)
+    i, j = np.concatenate([i, si]), np.concatenate([j, sj])
+    full = metrics.ld_r2_matrix(h)
+    np.testing.assert_allclose(metrics.ld_r2_pairs(h, i, j, block=7), full[i, j], atol=1e-6)
+
+
+def test_band_pairs_stay_on_contig():
+    i, j = metrics.band_pairs(np.array(["1", "1", "1", "2", "2"]), width=2)
+    assert list(zip(i.tolist(), j.tolist())) == [(0, 1), (0, 2), (1, 2), (3, 4)]
+
+
+def test_subset_pairs_are_all_pairs_when_few_sites():
+    i, j = metrics.subset_pairs(np.array(["1"] * 4), n_sites=10)
+    assert sorted(zip(i.tolist(), j.tolist())) == [(0, 1), (0, 2), (0, 3), (1, 2), (1, 3), (2, 3)]
+
+
+def test_ld_decay_bins_by_hand():
+    edges = np.array([1.0, 10.0, 100.0, 1000.0])
+    r2 = np.array([0.9, 0.7, 0.2, 0.4, 0.0])
+    distance = np.array([5, 9, 50, 60, 5000])  # the last pair falls outside every bin
+    mean, counts = metrics.ld_decay(r2, distance, edges)
+    np.testing.assert_allclose(mean, [0.8, 0.3, 0.0])
+    np.testing.assert_array_equal(counts, [2, 2, 0])
+    bins = metrics.log_distance_bins(np.array([0, 3, 30, 3000]), n_bins=3)
+    assert bins[0] <= 3 and bins[-1] >= 3000 and len(bins) == 4
+    np.testing.assert_allclose(np.diff(np.log(bins)), np.log(bins[1] / bins[0]))
+
+
+# --------------------------------------------------------------------------------------------------
+# PCA
+# --------------------------------------------------------------------------------------------------
+
+
+def test_pca_matches_exact_svd_and_ignores_monomorphic_sites(monkeypatch):
+    rng = np.random.default_rng(0)
+    # two populations with different frequencies, plus a monomorphic site
+    p = np.where(np.arange(30) < 15, 0.2, 0.7)
+    a = rng.random((40, 30)) < p
+    b = rng.random((40, 30)) < p[::-1]
+    h = np.concatenate([a, b]).astype(np.int8)
+    h[:, 4] = 0
+    exact = metrics.fit_pca(h, n_components=3)
+    centred = h - h.mean(axis=0)
+    _, s, vt = np.linalg.svd(centred, full_matrices=False)
+    np.testing.assert_allclose(np.abs(exact.components @ vt[:3].T), np.eye(3), atol=1e-4)
+    np.testing.assert_allclose(exact.explained_variance_ratio, s[:3] ** 2 / (s**2).sum(), rtol=1e-4)
+    # the randomised path agrees on the leading axis (the one with structure)
+    monkeypatch.setattr(metrics, "EXACT_SVD_MAX", 0)
+    randomised = metrics.fit_pca(h, n_components=3, seed=5)
+    assert abs(randomised.components[0] @ vt[0]) == pytest.approx(1.0, abs=1e-4)
+    scores = randomised.transform(h)
+    assert scores.shape == (80, 3) and np.isfinite(scores).all()
+    # PC1 separates the two populations
+    assert np.sign(scores[:40, 0].mean()) != np.sign(scores[40:, 0].mean())
+
+
+def test_wasserstein_per_component_of_shifted_cloud():
+    a = np.array([[0.0, 1.0], [1.0, 2.0], [2.0, 3.0]])
+    np.testing.assert_allclose(metrics.wasserstein_per_component(a, a + [0.5, -2.0]), [0.5, 2.0])
+
+
+# --------------------------------------------------------------------------------------------------
+# Hamming distances, nearest neighbours, adversarial accuracy
+# --------------------------------------------------------------------------------------------------
+
+
+def test_hamming_matrix_equals_brute_force():
+    rng = np.random.default_rng(1)
+    a = (rng.random((7, 13)) < 0.4).astype(np.int8)
+    b = (rng.random((5, 13)) < 0.6).astype(np.int8)
+    brute = np.array([[sum(x != y for x, y in zip(ra, rb)) for rb in b] for ra in a])
+    np.testing.assert_array_equal(metrics.hamming_distances(a, b, chunk=3), brute)
+    np.testing.assert_array_equal(metrics.nearest_neighbour_distances(a, b, chunk=2), brute.min(1))
+    self_brute = np.array([[sum(x != y for x, y in zip(ra, rb)) for rb in a] for ra in a])
+    np.fill_diagonal(self_brute, 10**6)
+    np.testing.assert_array_equal(
+        metrics.nearest_neighbour_distances(a, chunk=3), self_brute.min(1)
+    )
+
+
+def test_nearest_other_counts_identical_copies():
+    a = np.array([[0, 1, 1], [0, 1, 1], [1, 0, 0]], dtype=np.int8)
+    np.testing.assert_array_equal(metrics.nearest_neighbour_distances(a), [0, 0, 3])
+
+
+# A 4 x 3 toy, worked by hand:
+#   T: t0=000 t1=001 t2=111 t3=110      S: s0=000 s1=100 s2=010 s3=010
+#   d(t, nearest S)       = [0, 1, 2, 1]   d(t, nearest other T) = [1, 1, 1, 1]
+#       -> AA_truth = mean([F, F, T, F]) = 0.25
+#   d(s, nearest T)       = [0, 1, 1, 1]   d(s, nearest other S) = [1, 1, 0, 0]
+#       -> AA_syn = mean([F, F, T, T]) = 0.5
+#   AATS = 0.375 (with ">=" it would be (0.75 + 0.5) / 2 = 0.625)
+TOY_T = np.array([[0, 0, 0], [0, 0, 1], [1, 1, 1], [1, 1, 0]], dtype=np.int8)
+TOY_S = np.array([[0, 0, 0], [1, 0, 0], [0, 1, 0], [0, 1, 0]], dtype=np.int8)
+
+
+def test_adversarial_accuracy_by_hand():
+    out = metrics.adversarial_accuracy(TOY_T, TOY_S, chunk=3)
+    assert out == {"aa_truth": 0.25, "aa_syn": 0.5, "aats": 0.375}
+
+
+def test_adversarial_accuracy_needs_equal_sizes():
+    with pytest.raises(ValueError, match="equal size"):
+        metrics.adversarial_accuracy(TOY_T, TOY_S[:3])
+    sub = metrics.adversarial_accuracy_subsampled(TOY_T, np.concatenate([TOY_S, TOY_S]), seed=2)
+    assert sub["n"] == 4
+
+
+def test_exact_copies_by_hand():
+    assert metrics.exact_copies(TOY_S, TOY_T) == 1  # s0 = t0
+    assert metrics.exact_copies(TOY_T, TOY_T) == 4
+
+
+def test_pairwise_distance_sample_sizes():
+    rng = np.random.default_rng(0)
+    a = (rng.random((30, 10)) < 0.5).astype(np.int8)
+    within = metrics.pairwise_distance_sample(a, n=12)
+    assert within.shape == (12 * 11 // 2,)
+    assert metrics.pairwise_distance_sample(a, a, n=5).shape == (25,)
+    full = metrics.pairwise_distance_sample(a, n=100)
+    assert full.sum() == metrics.hamming_distances(a)[np.triu_indices(30, 1)].sum()
+
+
+# --------------------------------------------------------------------------------------------------
+# Reference values: AGs published with Yelmen et al. 2021 (805 SNPs), see data/README.md
+# --------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def yelmen():
+    if not YELMEN.is_dir():
+        pytest.skip(f"{YELMEN} not available")
+    return {
+        "real": read_hapt_zip(YELMEN / "805_SNP_1000G_real.hapt.zip"),
+        "GAN": read_hapt_zip(YELMEN / "805_SNP_GAN_AG_20000epochs.hapt.zip"),
+        "RBM": read_hapt_zip(YELMEN / "805_SNP_RBM_AG_800Epochs.hapt.zip"),
+    }
+
+
+@pytest.mark.parametrize(
+    "model, aats, aa_truth, aa_syn, af_r",
+    [("GAN", 0.600, 0.208, 0.993, 0.982), ("RBM", 0.516, 0.547, 0.485, 0.994)],
+)
+def test_published_ags_reproduce_reference_values(yelmen, model, aats, aa_truth, aa_syn, af_r):
+    real, ags = yelmen["real"], yelmen[model]
+    assert real.shape == (5008, 805) and ags.shape == (5000, 805)
+    rows = np.sort(np.random.default_rng(0).choice(real.shape[0], 5000, replace=False))
+    out = metrics.adversarial_accuracy(real[rows], ags)
+    assert out["aats"] == pytest.approx(aats, abs=0.02)
+    assert out["aa_truth"] == pytest.approx(aa_truth, abs=0.02)
+    assert out["aa_syn"] == pytest.approx(aa_syn, abs=0.02)
+    assert metrics.allele_frequency_agreement(real[rows], ags)["r"] == pytest.approx(af_r, abs=0.02)
+
+
+def test_real_half_against_real_half(yelmen):
+    real = yelmen["real"]
+    values = []
+    for seed in range(3):  # split by individual (both haplotypes on one side), 3 seeds
+        people = np.random.default_rng(seed).permutation(real.shape[0] // 2)
+        half = people[: people.size // 2]
+        first = np.zeros(real.shape[0], dtype=bool)
+        first[2 * half] = first[2 * half + 1] = True
+        values.append(metrics.adversarial_accuracy(real[first], real[~first])["aats"])
+    assert np.mean(values) == pytest.approx(0.476, abs=0.02)
