@@ -1,0 +1,366 @@
+"""The ``report`` step: one self-contained HTML page comparing every model of a dataset.
+
+The page needs no network and no other file: styles are inline and every figure is embedded as a
+base64 ``data:`` URI. Next to it goes a tab-separated table of all scalar metrics (models x
+metrics) for further analysis.
+"""
+
+import base64
+import html
+import json
+import logging
+from datetime import UTC, datetime
+from pathlib import Path
+
+from .errors import InputError
+from .evaluate import FIGURES
+from .fileio import atomic_path
+
+log = logging.getLogger(__name__)
+
+YARDSTICK = "real test vs train"
+
+# Summary table: (metrics.json key, yardstick key or None, header, what is best, tooltip).
+# "best" is "max", "min", "half" (closest to 0.5) or "zero" (closest to 0).
+COLUMNS = [
+    ("af_r_train", "af_r", "AF r", "max", "Pearson r of ALT frequencies, AG vs real training"),
+    ("af_rmse_train", "af_rmse", "AF RMSE", "min", "root-mean-square ALT frequency difference"),
+    (
+        "aats_train",
+        "aats",
+        "AATS train",
+        "half",
+        "adversarial accuracy vs training set (0.5 ideal)",
+    ),
+    (
+        "aa_truth_train",
+        "aa_truth",
+        "AA<sub>truth</sub> train",
+        "half",
+        "share of real haplotypes whose nearest AG is farther than their nearest real",
+    ),
+    (
+        "aa_syn_train",
+        "aa_syn",
+        "AA<sub>syn</sub> train",
+        "half",
+        "share of AGs whose nearest real haplotype is farther than their nearest AG",
+    ),
+    ("aats_test", None, "AATS test", "half", "adversarial accuracy vs held-out test set"),
+    ("aa_truth_test", None, "AA<sub>truth</sub> test", "half", "as above, against the test set"),
+    ("aa_syn_test", None, "AA<sub>syn</sub> test", "half", "as above, against the test set"),
+    ("privacy_loss", None, "privacy loss", "zero", "AATS test - AATS train (near 0 is private)"),
+    (
+        "exact_copies_train",
+        "exact_copies",
+        "exact copies",
+        "min",
+        "AGs identical to a training haplotype (yardstick: test haplotypes identical to one)",
+    ),
+    (
+        "ld_decay_error",
+        "ld_decay_error",
+        "LD-decay error",
+        "min",
+        "mean |AG - real| of mean r^2 over distance bins",
+    ),
+    (
+        "r2_correlation",
+        "r2_correlation",
+        "r<sup>2</sup> corr.",
+        "max",
+        "correlation of pairwise r^2 with the real training set over nearby SNP pairs",
+    ),
+    (
+        "pca_w1_train",
+        "pca_w1",
+        "PCA W<sub>1</sub>",
+        "min",
+        "Wasserstein-1 distance to the training cloud on the leading PCs, in PC standard deviations",
+    ),
+    (
+        "hamming_w1",
+        "hamming_w1",
+        "distance W<sub>1</sub>",
+        "min",
+        "Wasserstein-1 distance between within-AG and within-real pairwise Hamming distances (SNPs)",
+    ),
+]
+
+AF_HOW = (
+    "Each dot is a SNP: its ALT frequency in the AGs (red) or in the real test haplotypes (grey) "
+    "against the training haplotypes; dots on the diagonal are reproduced exactly."
+)
+PCA_HOW = (
+    "Real training haplotypes on their own principal axes, coloured by super-population, with the "
+    "AGs projected onto the same axes as open black circles; AGs should cover the same clusters in "
+    "the same proportions, neither collapsing onto a few nor falling between them."
+)
+LD_DECAY_HOW = (
+    "Mean r^2 of SNP pairs by physical distance (log scale); the AG curve should follow the real "
+    "training and test curves, lying below them where LD is lost."
+)
+LD_HEATMAP_HOW = (
+    "r^2 between the SNPs of one window: real training haplotypes above the diagonal, AGs below; "
+    "a good model mirrors the block pattern across the diagonal."
+)
+HAMMING_HOW = (
+    "Distributions of Hamming distances between pairs of haplotypes within the real training set, "
+    "within the AGs and between AGs and real; matching shapes mean the AGs are as diverse as real "
+    "haplotypes, a narrower within-AG peak means too little diversity."
+)
+NN_HOW = (
+    "Distance from each AG (red) and each real test haplotype (grey) to its nearest training "
+    "haplotype; AGs piled at 0 are copies of training haplotypes, AGs well to the right of the "
+    "grey curve are farther from real people than real people are from each other."
+)
+# Sections of the page: heading and (figure key, how to read it) pairs.
+SECTIONS = [
+    ("Allele frequencies", [("af_scatter", AF_HOW)]),
+    ("Population structure", [("pca", PCA_HOW)]),
+    ("Linkage disequilibrium", [("ld_decay", LD_DECAY_HOW), ("ld_heatmap", LD_HEATMAP_HOW)]),
+    ("Haplotype distances", [("hamming", HAMMING_HOW)]),
+    ("Privacy", [("nearest_neighbour", NN_HOW)]),
+]
+
+CSS = """
+body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2em auto;
+       max-width: 1400px; padding: 0 1em; color: #222; line-height: 1.45; }
+h1 { font-size: 1.6em; margin-bottom: 0.2em; } h2 { margin-top: 2em; border-bottom: 1px solid #ccc; }
+.meta { color: #666; font-size: 0.9em; }
+table { border-collapse: collapse; font-size: 0.88em; margin: 1em 0; }
+th, td { border: 1px solid #ddd; padding: 0.3em 0.6em; text-align: right; white-space: nowrap; }
+th { background: #f3f3f3; } td:first-child, th:first-child { text-align: left; }
+td.best { background: #e3f4e1; font-weight: bold; }
+tr.yardstick td { background: #f7f7fb; font-style: italic; color: #444; }
+.figures { display: flex; flex-wrap: wrap; gap: 1em; }
+figure { margin: 0; flex: 1 1 420px; max-width: 700px; }
+figure img { width: 100%; height: auto; border: 1px solid #eee; }
+figcaption { text-align: center; font-weight: bold; }
+p.how { color: #444; max-width: 70em; } .missing { color: #a00; }
+dl { font-size: 0.9em; max-width: 70em; } dt { font-weight: bold; margin-top: 0.4em; }
+"""
+
+
+def write_report(
+    dataset: str,
+    evaluations: dict[str, str],
+    html_out,
+    title: str | None = None,
+    tsv_out=None,
+) -> None:
+    """Write the HTML report of one dataset and its table of metrics.
+
+    Parameters
+    ----------
+    dataset : str
+        Dataset name (shown in the title).
+    evaluations : dict of str to str
+        Model name to the folder holding that model's ``metrics.json`` and figures (the figures
+        are found through the paths recorded in ``metrics.json``, or in the folder itself or its
+        ``figures/`` subfolder).
+    html_out : str or path-like
+        HTML page to write (atomically).
+    title : str, optional
+        Page title; defaults to "Artificial genomes: <dataset>".
+    tsv_out : str or path-like, optional
+        Table of all scalar metrics (one row per model plus the yardstick row); defaults to
+        ``metrics.tsv`` next to ``html_out``.
+    """
+    if not evaluations:
+        raise InputError(f"no evaluations given for dataset {dataset!r}", "evaluate a model first")
+    results = {model: _load_metrics(model, folder) for model, folder in evaluations.items()}
+    title = title or f"Artificial genomes: {dataset}"
+    html_out = Path(html_out)
+    tsv_out = Path(tsv_out) if tsv_out is not None else html_out.parent / "metrics.tsv"
+
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        f"<title>{_e(title)}</title><style>{CSS}</style></head><body>",
+        f"<h1>{_e(title)}</h1>",
+        _overview(dataset, results),
+        "<h2>Summary</h2>",
+        _summary_table(results),
+        _glossary(),
+    ]
+    for heading, figures in SECTIONS:
+        parts.append(f"<h2>{_e(heading)}</h2>")
+        for key, how in figures:
+            parts.append(f'<p class="how">{_e(how)}</p>')
+            parts.append(_figure_row(key, results, evaluations))
+    parts.append("</body></html>")
+    with atomic_path(html_out) as tmp:
+        tmp.write_text("\n".join(parts) + "\n", encoding="utf-8")
+    with atomic_path(tsv_out) as tmp:
+        tmp.write_text(_tsv(results), encoding="utf-8")
+    log.info("report of %d models written to %s, table to %s", len(results), html_out, tsv_out)
+
+
+def _load_metrics(model, folder):
+    path = Path(folder) / "metrics.json"
+    if not path.is_file():
+        raise InputError(
+            f"no metrics.json for model {model!r} in {folder}",
+            "run the evaluate step of that model",
+        )
+    result = json.loads(path.read_text())
+    result["_folder"] = str(folder)
+    return result
+
+
+def _overview(dataset, results):
+    first = next(iter(results.values()))
+    generated = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    counts = ", ".join(f"{_e(m)}: {r.get('n_ag', '?')} AGs" for m, r in results.items())
+    return (
+        f'<p class="meta">Dataset <b>{_e(dataset)}</b>: {first.get("n_variants", "?")} SNPs, '
+        f"{first.get('n_train', '?')} training and {first.get('n_test', '?')} held-out test "
+        f"haplotypes. Models: {counts}. Generated {generated}.</p>"
+    )
+
+
+def _best(values, rule):
+    scored = {}
+    for model, value in values.items():
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            scored[model] = {
+                "max": -value,
+                "min": value,
+                "half": abs(value - 0.5),
+                "zero": abs(value),
+            }[rule]
+    if not scored:
+        return set()
+    top = min(scored.values())
+    return {m for m, s in scored.items() if abs(s - top) <= 1e-12}
+
+
+def _summary_table(results):
+    head = "".join(f'<th title="{_e(tip)}">{label}</th>' for _, _, label, _, tip in COLUMNS)
+    rows = [f"<table><thead><tr><th>model</th><th>AGs</th>{head}</tr></thead><tbody>"]
+    best = {
+        key: _best({m: r.get(key) for m, r in results.items()}, rule)
+        for key, _, _, rule, _ in COLUMNS
+    }
+    for model, result in results.items():
+        cells = [f"<td>{_e(model)}</td>", f"<td>{_fmt(result.get('n_ag'))}</td>"]
+        for key, _, _, _, _ in COLUMNS:
+            value = _cell(key, result.get(key), result.get("n_ag"))
+            cls = ' class="best"' if model in best[key] and len(results) > 1 else ""
+            cells.append(f"<td{cls}>{value}</td>")
+        rows.append(f"<tr>{''.join(cells)}</tr>")
+    yardstick = next(iter(results.values())).get("yardstick", {})
+    if yardstick:
+        cells = [
+            f"<td>{_e(YARDSTICK)}</td>",
+            f"<td>{_fmt(next(iter(results.values())).get('n_test'))}</td>",
+        ]
+        for key, yard_key, _, _, _ in COLUMNS:
+            value = yardstick.get(yard_key) if yard_key else None
+            n = next(iter(results.values())).get("n_test")
+            cells.append(f"<td>{_cell(key, value, n) if yard_key else '&ndash;'}</td>")
+        rows.append(f'<tr class="yardstick">{"".join(cells)}</tr>')
+    rows.append("</tbody></table>")
+    rows.append(
+        '<p class="meta">Green: best model in the column (AATS and AA closest to 0.5, privacy loss '
+        "closest to 0). The last row measures the real held-out test haplotypes against the "
+        "training haplotypes: the values that new real people reach.</p>"
+    )
+    return "\n".join(rows)
+
+
+def _glossary():
+    items = "".join(f"<dt>{label}</dt><dd>{_e(tip)}</dd>" for _, _, label, _, tip in COLUMNS)
+    return (
+        "<details><summary>What the columns mean</summary><dl>" + items + "</dl>"
+        '<p class="meta">Adversarial accuracy (Yale et al. 2020) uses Hamming distances between '
+        "equal-size random subsets of the two sets and a strict '&gt;' (ties count as not "
+        "separable). AATS above 0.5: AGs are distinguishable from real haplotypes; below 0.5: "
+        "they sit closer to the training haplotypes than these sit to each other. In regions "
+        "where many people share identical haplotypes even real vs real scores below 0.5 "
+        "(see the yardstick row).</p></details>"
+    )
+
+
+def _figure_row(key, results, evaluations):
+    cells = []
+    for model, result in results.items():
+        path = _find_figure(key, result, evaluations[model])
+        if path is None:
+            log.warning("figure %s of model %s not found", key, model)
+            body = '<p class="missing">figure missing</p>'
+        else:
+            data = base64.b64encode(path.read_bytes()).decode("ascii")
+            body = f'<img alt="{_e(key)} of {_e(model)}" src="data:image/png;base64,{data}">'
+        cells.append(f"<figure><figcaption>{_e(model)}</figcaption>{body}</figure>")
+    return f'<div class="figures">{"".join(cells)}</div>'
+
+
+def _find_figure(key, result, folder):
+    folder = Path(folder)
+    candidates = []
+    recorded = result.get("figures", {}).get(key)
+    if recorded:
+        candidates.append(folder / recorded)
+    name = FIGURES[key]
+    candidates += [folder / name, folder / "figures" / name]
+    return next((p for p in candidates if p.is_file()), None)
+
+
+def _tsv(results):
+    keys = [c[0] for c in COLUMNS]
+    for result in results.values():
+        for key, value in result.items():
+            if key not in keys and key not in ("model", "_folder") and _is_scalar(value):
+                keys.append(key)
+    lines = ["\t".join(["model", *keys])]
+    for model, result in results.items():
+        lines.append("\t".join([model, *(_tsv_value(result.get(k)) for k in keys)]))
+    yardstick = next(iter(results.values())).get("yardstick", {})
+    if yardstick:
+        mapped = {key: yardstick.get(yard) for key, yard, *_ in COLUMNS if yard}
+        mapped.update(
+            n_train=next(iter(results.values())).get("n_train"),
+            n_variants=next(iter(results.values())).get("n_variants"),
+        )
+        lines.append("\t".join([YARDSTICK, *(_tsv_value(mapped.get(k)) for k in keys)]))
+    return "\n".join(lines) + "\n"
+
+
+def _is_scalar(value):
+    return value is None or isinstance(value, str | int | float | bool)
+
+
+def _tsv_value(value):
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    return str(value).replace("\t", " ")
+
+
+def _cell(key, value, n):
+    if key.startswith("exact_copies") and isinstance(value, int | float) and n:
+        return f"{int(value)} ({100 * value / n:.1f}%)"
+    return _fmt(value)
+
+
+def _fmt(value):
+    if value is None:
+        return "&ndash;"
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if value != 0 and abs(value) < 0.001:
+            return f"{value:.1e}"
+        if 0.99 < abs(value) < 1:
+            return f"{value:.4f}"
+        return f"{value:.3f}" if abs(value) < 100 else f"{value:.1f}"
+    return _e(str(value))
+
+
+def _e(text):
+    return html.escape(str(text), quote=True)
