@@ -163,9 +163,9 @@ def train(
                 named = ", ".join(f"{k}={v}" for k, v in zip(cls.loss_names, losses))
                 raise TrainingDivergedError(
                     f"model {model_name!r}: non-finite loss at epoch {epoch} ({named}); "
-                    f"losses so far are in {part_tsv}.\n  fix: lower the learning rate(s) "
-                    "(e.g. by 10x), check the input haplotypes, or resume from an earlier "
-                    f"checkpoint with smaller steps ({checkpoint_path})"
+                    f"losses so far are in {part_tsv}.\n  fix: lower the learning rate(s) of "
+                    f"{model_name!r} (e.g. 10 times) and rerun (it starts over, as the settings "
+                    "changed); check that the training haplotypes are plain 0/1 calls"
                 )
             history.append(row)
             tsv.write(_tsv_line(row))
