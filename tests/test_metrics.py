@@ -109,6 +109,33 @@ def test_ld_decay_bins_by_hand():
     np.testing.assert_allclose(np.diff(np.log(bins)), np.log(bins[1] / bins[0]))
 
 
+def test_three_point_correlation_by_hand():
+    # one haplotype carries all three ALT alleles: p = 1/4, E[xy] = E[xyz] = 1/4
+    #   C = 1/4 - 3 * (1/4 * 1/4) + 2 / 64 = 3/32
+    # each pair co-occurs once, never all three: p = 1/2, E[xy] = 1/4, E[xyz] = 0
+    #   C = 0 - 3 * (1/4 * 1/2) + 2 / 8 = -1/8
+    # a monomorphic site: C = 0
+    h = np.array(
+        [
+            [1, 1, 1, 1, 1, 0, 0],
+            [0, 0, 0, 1, 0, 1, 0],
+            [0, 0, 0, 0, 1, 1, 0],
+            [0, 0, 0, 0, 0, 0, 0],
+        ],
+        dtype=np.int8,
+    )
+    c3 = metrics.three_point_correlation(h, [0, 3, 0], [1, 4, 1], [2, 5, 6], chunk=2)
+    np.testing.assert_allclose(c3, [3 / 32, -1 / 8, 0.0], atol=1e-12)
+
+
+def test_random_triplets_are_nearby_and_on_one_contig():
+    chrom = np.array(["1"] * 30 + ["2"] * 30)
+    i, j, k = metrics.random_triplets(chrom, n_triplets=2000, window=5, seed=4)
+    assert i.size > 1500
+    assert np.all((i < j) & (j < k) & (k - i <= 5))
+    assert np.all((chrom[i] == chrom[j]) & (chrom[j] == chrom[k]))
+
+
 # --------------------------------------------------------------------------------------------------
 # PCA
 # --------------------------------------------------------------------------------------------------

@@ -28,6 +28,7 @@ FIGURES = {
     "pca": "pca.png",
     "ld_decay": "ld_decay.png",
     "ld_heatmap": "ld_heatmap.png",
+    "three_point": "three_point_correlation.png",
     "hamming": "hamming_distances.png",
     "nearest_neighbour": "nearest_neighbour.png",
 }
@@ -50,6 +51,8 @@ def run_evaluate(
     ld_min_maf: float = 0.01,
     ld_bins: int = 20,
     heatmap_sites: int = 200,
+    n_triplets: int = 10000,
+    triplet_window: int = 50,
     distance_sample: int = 2000,
 ) -> dict:
     """Compute all metrics of a set of AGs, write ``metrics.json`` and the figures.
@@ -81,6 +84,9 @@ def run_evaluate(
         Log-spaced distance bins of the LD decay.
     heatmap_sites : int
         SNPs in the r^2 heatmap window.
+    n_triplets, triplet_window : int
+        Random triplets of LD SNPs, each within ``triplet_window`` consecutive LD SNPs, for the
+        three-point correlations.
     distance_sample : int
         Haplotypes drawn per set for the pairwise-distance distributions.
 
@@ -198,6 +204,29 @@ def run_evaluate(
             f"LD (r$^2$), {window.size} SNPs, {label}",
         )
         result["ld"]["heatmap_sites"] = int(window.size)
+
+    with _timed(timings, "three_point"):
+        sites = ld["sites"]
+        i, j, k = (
+            sites[x]
+            for x in metrics.random_triplets(
+                real.chrom[sites], n_triplets, triplet_window, seeds["triplets"]
+            )
+        )
+        c3 = {
+            name: metrics.three_point_correlation(haplotypes, i, j, k)
+            for name, haplotypes in (("train", train), ("test", test), ("ag", synthetic))
+        }
+        result["three_point_r"] = metrics.pearson_r(c3["train"], c3["ag"])
+        yardstick["three_point_r"] = metrics.pearson_r(c3["train"], c3["test"])
+        result["three_point"] = {"n_triplets": int(i.size), "window": int(triplet_window)}
+        plots.three_point_scatter(
+            c3["train"],
+            c3["ag"],
+            c3["test"],
+            figure_dir / FIGURES["three_point"],
+            f"3-point correlations {label}",
+        )
 
     with _timed(timings, "hamming"):
         within_train = metrics.pairwise_distance_sample(train, n=distance_sample, seed=seeds["d1"])
@@ -363,7 +392,19 @@ def _rmse(a, b) -> float:
 
 
 def _seeds(seed):
-    names = ["pca", "plot", "ld", "d1", "d2", "d3", "d4", "aa_train", "aa_test", "aa_yard"]
+    names = [
+        "pca",
+        "plot",
+        "ld",
+        "triplets",
+        "d1",
+        "d2",
+        "d3",
+        "d4",
+        "aa_train",
+        "aa_test",
+        "aa_yard",
+    ]
     states = np.random.SeedSequence(int(seed)).generate_state(len(names))
     return {name: int(value) for name, value in zip(names, states)}
 

@@ -178,6 +178,29 @@ def ld_heatmap(r2_real, r2_ag, path, title: str = "") -> None:
     _save(fig, path)
 
 
+def three_point_scatter(train_c3, ag_c3, test_c3, path, title: str = "") -> None:
+    """Three-point correlation of each SNP triplet in the AGs (and test set) against training.
+
+    Parameters
+    ----------
+    train_c3, ag_c3, test_c3 : numpy.ndarray, float, shape (n_triplets,)
+    path : str or path-like
+    title : str
+    """
+    fig = Figure(figsize=(5, 5))
+    ax = fig.subplots()
+    values = np.concatenate([train_c3, ag_c3, test_c3])
+    low, high = (float(values.min()), float(values.max())) if values.size else (-1.0, 1.0)
+    ax.plot([low, high], [low, high], color="black", lw=0.8, ls="--", zorder=0)
+    ax.scatter(train_c3, test_c3, s=4, color=TEST_COLOUR, alpha=0.5, label="real test", lw=0)
+    ax.scatter(train_c3, ag_c3, s=4, color=AG_COLOUR, alpha=0.5, label="AG", lw=0)
+    ax.set_xlabel("3-point correlation, real training haplotypes")
+    ax.set_ylabel("3-point correlation")
+    ax.legend(loc="upper left", markerscale=3, frameon=False)
+    ax.set_title(title or "Three-point correlations")
+    _save(fig, path)
+
+
 def hamming_histograms(within_real, within_ag, between, path, title: str = "") -> None:
     """Distributions of pairwise Hamming distances within real, within AG and between the two.
 

@@ -20,71 +20,40 @@ log = logging.getLogger(__name__)
 
 YARDSTICK = "real test vs train"
 
-# Summary table: (metrics.json key, yardstick key or None, header, what is best, tooltip).
-# "best" is "max", "min", "half" (closest to 0.5) or "zero" (closest to 0).
+TIP_AA_TRUTH = "share of real haplotypes whose nearest AG is farther than their nearest real one"
+TIP_AA_SYN = "share of AGs whose nearest real haplotype is farther than their nearest AG"
+TIP_COPIES = "AGs identical to a training haplotype (yardstick: test haplotypes identical to one)"
+TIP_LD_DECAY = "mean |AG - real| of the mean r^2 over distance bins"
+TIP_R2 = "correlation of pairwise r^2 with the real training set over nearby SNP pairs"
+TIP_THREE_POINT = (
+    "correlation of the three-point correlations (third cumulants) of nearby SNP triplets with "
+    "the real training set"
+)
+TIP_PCA = (
+    "Wasserstein-1 distance to the training cloud on the leading PCs, in PC standard deviations"
+)
+TIP_HAMMING = (
+    "Wasserstein-1 distance between within-AG and within-real pairwise Hamming distances (SNPs)"
+)
+
+# Summary table columns; best value: "max", "min", "half" (closest to 0.5) or "zero".
 COLUMNS = [
+    # (metrics.json key, yardstick key or None, header, best value, what it measures)
     ("af_r_train", "af_r", "AF r", "max", "Pearson r of ALT frequencies, AG vs real training"),
     ("af_rmse_train", "af_rmse", "AF RMSE", "min", "root-mean-square ALT frequency difference"),
-    (
-        "aats_train",
-        "aats",
-        "AATS train",
-        "half",
-        "adversarial accuracy vs training set (0.5 ideal)",
-    ),
-    (
-        "aa_truth_train",
-        "aa_truth",
-        "AA<sub>truth</sub> train",
-        "half",
-        "share of real haplotypes whose nearest AG is farther than their nearest real",
-    ),
-    (
-        "aa_syn_train",
-        "aa_syn",
-        "AA<sub>syn</sub> train",
-        "half",
-        "share of AGs whose nearest real haplotype is farther than their nearest AG",
-    ),
+    ("aats_train", "aats", "AATS train", "half", "adversarial accuracy vs training (0.5 ideal)"),
+    ("aa_truth_train", "aa_truth", "AA<sub>truth</sub> train", "half", TIP_AA_TRUTH),
+    ("aa_syn_train", "aa_syn", "AA<sub>syn</sub> train", "half", TIP_AA_SYN),
     ("aats_test", None, "AATS test", "half", "adversarial accuracy vs held-out test set"),
     ("aa_truth_test", None, "AA<sub>truth</sub> test", "half", "as above, against the test set"),
     ("aa_syn_test", None, "AA<sub>syn</sub> test", "half", "as above, against the test set"),
     ("privacy_loss", None, "privacy loss", "zero", "AATS test - AATS train (near 0 is private)"),
-    (
-        "exact_copies_train",
-        "exact_copies",
-        "exact copies",
-        "min",
-        "AGs identical to a training haplotype (yardstick: test haplotypes identical to one)",
-    ),
-    (
-        "ld_decay_error",
-        "ld_decay_error",
-        "LD-decay error",
-        "min",
-        "mean |AG - real| of mean r^2 over distance bins",
-    ),
-    (
-        "r2_correlation",
-        "r2_correlation",
-        "r<sup>2</sup> corr.",
-        "max",
-        "correlation of pairwise r^2 with the real training set over nearby SNP pairs",
-    ),
-    (
-        "pca_w1_train",
-        "pca_w1",
-        "PCA W<sub>1</sub>",
-        "min",
-        "Wasserstein-1 distance to the training cloud on the leading PCs, in PC standard deviations",
-    ),
-    (
-        "hamming_w1",
-        "hamming_w1",
-        "distance W<sub>1</sub>",
-        "min",
-        "Wasserstein-1 distance between within-AG and within-real pairwise Hamming distances (SNPs)",
-    ),
+    ("exact_copies_train", "exact_copies", "exact copies", "min", TIP_COPIES),
+    ("ld_decay_error", "ld_decay_error", "LD-decay error", "min", TIP_LD_DECAY),
+    ("r2_correlation", "r2_correlation", "r<sup>2</sup> corr.", "max", TIP_R2),
+    ("three_point_r", "three_point_r", "3-point r", "max", TIP_THREE_POINT),
+    ("pca_w1_train", "pca_w1", "PCA W<sub>1</sub>", "min", TIP_PCA),
+    ("hamming_w1", "hamming_w1", "distance W<sub>1</sub>", "min", TIP_HAMMING),
 ]
 
 AF_HOW = (
@@ -104,6 +73,11 @@ LD_HEATMAP_HOW = (
     "r^2 between the SNPs of one window: real training haplotypes above the diagonal, AGs below; "
     "a good model mirrors the block pattern across the diagonal."
 )
+THREE_POINT_HOW = (
+    "Each dot is a triplet of nearby SNPs: the part of their joint allele distribution that "
+    "pairwise LD does not explain, in the AGs (red) or the real test haplotypes (grey) against "
+    "the training haplotypes; dots on the diagonal mean higher-order structure is reproduced."
+)
 HAMMING_HOW = (
     "Distributions of Hamming distances between pairs of haplotypes within the real training set, "
     "within the AGs and between AGs and real; matching shapes mean the AGs are as diverse as real "
@@ -118,7 +92,14 @@ NN_HOW = (
 SECTIONS = [
     ("Allele frequencies", [("af_scatter", AF_HOW)]),
     ("Population structure", [("pca", PCA_HOW)]),
-    ("Linkage disequilibrium", [("ld_decay", LD_DECAY_HOW), ("ld_heatmap", LD_HEATMAP_HOW)]),
+    (
+        "Linkage disequilibrium",
+        [
+            ("ld_decay", LD_DECAY_HOW),
+            ("ld_heatmap", LD_HEATMAP_HOW),
+            ("three_point", THREE_POINT_HOW),
+        ],
+    ),
     ("Haplotype distances", [("hamming", HAMMING_HOW)]),
     ("Privacy", [("nearest_neighbour", NN_HOW)]),
 ]
