@@ -14,7 +14,7 @@ rule download:
     params:
         source=lambda wc: dataset_cfg(wc.dataset)["source"],
         region=lambda wc: dataset_cfg(wc.dataset).get("region"),
-        releases=config["releases"],
+        releases=config.get("releases", {}),
         retries=config["download_retries"],
     script:
         "../scripts/download.py"
