@@ -270,9 +270,9 @@ def _write_kept(stage: Path, keep: np.ndarray, bcf_out) -> None:
     """Copy the kept records of ``stage`` (same order as ``keep``) into ``bcf_out`` + ``.csi``."""
     bcf_out = Path(bcf_out)
     with atomic_path(bcf_out) as tmp_bcf, atomic_path(f"{bcf_out}.csi") as tmp_csi:
-        with pysam.VariantFile(str(stage)) as src:
-            with pysam.VariantFile(str(tmp_bcf), "wb", header=src.header) as dst:
-                for record, wanted in zip(src, keep, strict=True):
-                    if wanted:
-                        dst.write(record)
+        src = pysam.VariantFile(str(stage))
+        with src, pysam.VariantFile(str(tmp_bcf), "wb", header=src.header) as dst:
+            for record, wanted in zip(src, keep, strict=True):
+                if wanted:
+                    dst.write(record)
         bcftools("index", "-f", "-c", "-o", tmp_csi, tmp_bcf)
