@@ -1,5 +1,6 @@
 """download: region parsing, panels, local sources and a real HTTP server with Range support."""
 
+import gzip
 import os
 
 import numpy as np
@@ -87,6 +88,17 @@ def test_fetch_local_plain_unindexed_and_whole(tiny_vcf, tmp_path):
     assert stats["n_records"] == 4
     stats = fetch_source(source, None, {}, tmp_path / "b.vcf.gz", tmp_path / "b.tsv")
     assert stats["n_records"] == len(TINY_RECORDS)
+    # plain gzip (not BGZF), and an indexed BCF
+    gz = tmp_path / "plain.vcf.gzip.gz"
+    with open(plain, "rb") as src, gzip.open(gz, "wb") as dst:
+        dst.write(src.read())
+    bcf = tmp_path / "tiny.bcf"
+    pysam.bcftools.view("-Ob", "-o", str(bcf), str(tiny_vcf.vcf), catch_stdout=False)
+    pysam.bcftools.index(str(bcf))
+    for path in (gz, bcf):
+        source = {"vcf": str(path), "panel": str(tiny_vcf.panel_tsv)}
+        fetch_source(source, "2:1700-1950", {}, tmp_path / "c.vcf.gz", tmp_path / "c.tsv")
+        assert positions(tmp_path / "c.vcf.gz") == [1700, 1800, 1900, 1950]
 
 
 def test_fetch_local_errors(tiny_vcf, tmp_path):

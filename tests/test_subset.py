@@ -85,6 +85,8 @@ def test_subset_errors(make_vcf, tiny_vcf, tmp_path, caplog):
     out = tmp_path / "e.bcf"
     with pytest.raises(InputError, match=r"names contig 'chr2' but .* calls it '2'"):
         subset_vcf(tiny_vcf.vcf, tiny_vcf.panel_tsv, out, "chr2:1000-2000")
+    with pytest.raises(InputError, match=r"contig '3' of the region is not in .*contigs: 2\)"):
+        subset_vcf(tiny_vcf.vcf, tiny_vcf.panel_tsv, out, "3:1000-2000")
     with pytest.raises(InputError, match="unknown population code.*XYZ") as err:
         subset_vcf(tiny_vcf.vcf, tiny_vcf.panel_tsv, out, populations=["XYZ"])
     assert "CHB, FIN, GBR, YRI" in str(err.value)

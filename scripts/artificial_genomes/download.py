@@ -329,24 +329,23 @@ def index_vcf(vcf_gz, tbi_out) -> int:
     return n_records
 
 
-def _local_contigs(path) -> tuple[list[str], bool]:
-    """Contigs named by a local VCF/BCF (header and index) and whether an index was found."""
-    with pysam.VariantFile(str(path)) as vf:
-        contigs = list(vf.header.contigs)
-        try:
-            index = vf.index
-        except (AttributeError, ValueError):
-            index = None
-        indexed = index is not None
-        if indexed:
-            contigs += [c for c in index if c not in contigs]
+def local_contigs(path) -> tuple[list[str], bool]:
+    """Contigs named by a local VCF/BCF (header, and index when there is one) and whether an
+    index (``.tbi`` or ``.csi`` next to it) was found. Works on plain-gzip and plain VCFs too."""
+    header = bcftools("view", "-h", path, what=str(path))
+    contigs = re.findall(r"^##contig=<ID=([^,>]+)", header, flags=re.MULTILINE)
+    indexed = any(Path(f"{path}{ext}").exists() for ext in (".tbi", ".csi"))
+    if indexed:
+        with pysam.VariantFile(str(path)) as vf:
+            contigs += [c for c in vf.index if c not in contigs]
     return contigs, indexed
 
 
 def vcf_samples(path) -> list[str]:
-    """Sample ids of a VCF/BCF header, in column order."""
-    with pysam.VariantFile(str(path)) as vf:
-        return list(vf.header.samples)
+    """Sample ids of a VCF/BCF (any compression), in column order."""
+    header = bcftools("view", "-h", path, what=str(path))
+    columns = header.rstrip("\n").rsplit("\n", 1)[-1].split("\t")
+    return columns[9:]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -483,7 +482,7 @@ def _write_region(vcf_src: str, index, parsed, vcf_out: Path, tmp: Path, retries
     else:
         source = vcf_src
         if parsed is not None:
-            contigs, indexed = _local_contigs(vcf_src)
+            contigs, indexed = local_contigs(vcf_src)
             check_contig(parsed[0], contigs, vcf_src)
             if indexed:
                 args += ["-r", format_region(*parsed)]
@@ -495,7 +494,8 @@ def _write_region(vcf_src: str, index, parsed, vcf_out: Path, tmp: Path, retries
         def stream():
             bcftools("view", *args, "-Oz", "-o", tmp_vcf, source, what=vcf_src)
 
-        _retry(stream, f"reading {vcf_src}", retries)
+        # only network reads are retried: a local file that fails once fails again
+        _retry(stream, f"reading {vcf_src}", retries if _is_remote(vcf_src) else 1)
         n_records = index_vcf(tmp_vcf, tmp_tbi)
         vcf_samples(tmp_vcf)  # opens and parses the header
         if n_records == 0:

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .download import bcftools, read_panel
+from .download import bcftools, read_panel, vcf_samples
 from .errors import InputError
 from .fileio import atomic_path
 from .haplotypes import HaplotypeSet
@@ -171,8 +171,6 @@ def read_haplotypes(path) -> tuple[dict, np.ndarray, list[str]]:
     InputError
         Missing genotypes, unphased heterozygotes, or alleles other than 0/1.
     """
-    from .download import vcf_samples
-
     samples = vcf_samples(path)
     site_blocks, hap_blocks = [], []
     n_missing = n_unphased = n_multi = 0

@@ -27,10 +27,10 @@ import numpy as np
 import pysam
 
 from .download import (
-    _local_contigs,
     bcftools,
     check_contig,
     format_region,
+    local_contigs,
     parse_region,
     read_panel,
     vcf_samples,
@@ -149,7 +149,7 @@ def subset_vcf(
             f"min_haplotypes = {min_haplotypes}",
             "choose more populations or lower min_haplotypes",
         )
-    contigs, indexed = _local_contigs(vcf_in)
+    contigs, indexed = local_contigs(vcf_in)
     args = ["-s", ",".join(samples)]
     if parsed is not None:
         check_contig(parsed[0], contigs, str(vcf_in))
