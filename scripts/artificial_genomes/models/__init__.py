@@ -6,8 +6,9 @@ Every model class in :data:`REGISTRY` has
 - ``loss_names``: the per-epoch losses it reports (written to ``training.tsv``);
 - ``__init__(config, n_variants)``: builds the (untrained) model;
 - ``estimate_memory(config, n_variants, n_haplotypes) -> int``: bytes needed to train it;
-- ``prepare(haplotypes, seed)``: data-dependent initialisation and training state
-  (``haplotypes`` is a float32 tensor of shape (n_haplotypes, n_variants) on the model's device);
+- ``prepare(haplotypes, seed, device)``: data-dependent initialisation (RBM visible biases,
+  baseline frequencies) and training state (data on the device, optimisers, chains);
+  ``haplotypes`` is the int8 numpy matrix (n_haplotypes, n_variants) of the training split;
 - ``train_epoch(generator) -> torch.Tensor``: one pass over the data, the mean losses as a
   float tensor of shape (len(loss_names),) left on the device (no host sync per step);
 - ``training_state()`` / ``load_training_state(state)``: optimisers, persistent chains and the like,
