@@ -35,6 +35,10 @@ def atomic_path(path, suffix=None):
     tmp = Path(tmp)
     try:
         yield tmp
+        # mkstemp creates the file readable by its owner only; give it the usual permissions.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, path)
     finally:
         if tmp.exists():
