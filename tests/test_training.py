@@ -174,3 +174,21 @@ def test_run_sample_builds_the_ag_set(tmp_path, monkeypatch):
     other.save(tmp_path / "other.npz")
     with pytest.raises(InputError, match="trained on 12 variants"):
         sampling.run_sample(out / "model.pt", tmp_path / "other.npz", 6, 2, "a", "b", "c")
+
+
+def test_run_sample_writes_a_vcf_that_reads_back(tmp_path):
+    pysam = pytest.importorskip("pysam")
+    data = _hapset()
+    data.save(tmp_path / "haplotypes.npz")
+    out = _train(tmp_path, "copy", data=data)
+    sampling.run_sample(
+        out / "model.pt", tmp_path / "haplotypes.npz", 4, 5,
+        tmp_path / "ag.vcf.gz", tmp_path / "ag.npz", tmp_path / "ag.hapt", dataset="tiny",
+    )  # fmt: skip
+    expected, _ = sampling.sample(out / "model.pt", 4, seed=5)
+    with pysam.VariantFile(str(tmp_path / "ag.vcf.gz")) as vcf:
+        assert list(vcf.header.samples) == ["AG_000001", "AG_000002"]
+        assert "##ag_model=copy" in str(vcf.header)
+        genotypes = [[s["GT"] for s in rec.samples.values()] for rec in vcf]
+    matrix = np.array(genotypes).transpose(1, 2, 0).reshape(4, -1)  # (sample, allele, site)
+    assert np.array_equal(matrix, expected)
