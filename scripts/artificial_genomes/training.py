@@ -145,7 +145,7 @@ def train(
         "data_sha256": _fingerprint(haplotypes),
         "seed": seed,
     }
-    start_epoch, history = _resume(checkpoint_path, identity, epochs, model, generator, device)
+    start_epoch, history = _resume(checkpoint_path, identity, epochs, model, generator)
 
     columns = ["epoch", *cls.loss_names, "seconds"]
     part_tsv = Path(str(log_tsv) + ".part")
@@ -267,7 +267,7 @@ def _fingerprint(haplotypes: np.ndarray) -> str:
     return digest.hexdigest()
 
 
-def _resume(checkpoint_path, identity, epochs, model, generator, device):
+def _resume(checkpoint_path, identity, epochs, model, generator):
     """Load a matching checkpoint into ``model``/``generator``; (start epoch, loss rows)."""
     path = Path(checkpoint_path)
     if not path.exists():
