@@ -209,6 +209,24 @@ def test_adversarial_accuracy_by_hand():
     assert out == {"aa_truth": 0.25, "aa_syn": 0.5, "aats": 0.375}
 
 
+def test_adversarial_accuracy_from_distance_matrices_agrees():
+    rng = np.random.default_rng(5)
+    real = (rng.random((30, 12)) < 0.3).astype(np.int8)
+    synthetic = (rng.random((30, 12)) < 0.35).astype(np.int8)
+    from_matrices = metrics.adversarial_accuracy_from_distances(
+        metrics.hamming_distances(real, synthetic),
+        metrics.hamming_distances(real),
+        metrics.hamming_distances(synthetic),
+    )
+    assert from_matrices == metrics.adversarial_accuracy(real, synthetic, chunk=7)
+    toy = metrics.adversarial_accuracy_from_distances(
+        metrics.hamming_distances(TOY_T, TOY_S),
+        metrics.hamming_distances(TOY_T),
+        metrics.hamming_distances(TOY_S),
+    )
+    assert toy["aats"] == 0.375
+
+
 def test_adversarial_accuracy_needs_equal_sizes():
     with pytest.raises(ValueError, match="equal size"):
         metrics.adversarial_accuracy(TOY_T, TOY_S[:3])

@@ -9,6 +9,7 @@ import pytest
 from artificial_genomes.errors import InputError
 from artificial_genomes.evaluate import FIGURES, run_evaluate
 from artificial_genomes.haplotypes import HaplotypeSet
+from artificial_genomes.metrics import adversarial_accuracy
 from artificial_genomes.report import write_report
 
 
@@ -84,7 +85,7 @@ def evaluations(tmp_path_factory):
 
 
 def test_metrics_json_is_complete_and_nan_free(evaluations):
-    _, folders, results = evaluations
+    root, folders, results = evaluations
     for name, folder in folders.items():
         text = (Path(folder) / "metrics.json").read_text()
         assert "NaN" not in text and "Infinity" not in text
@@ -107,8 +108,12 @@ def test_metrics_json_is_complete_and_nan_free(evaluations):
     assert copy["aa_syn_train"] == 0.0  # every copy has a training haplotype at distance 0
     assert copy["privacy_loss"] == pytest.approx(copy["aats_test"] - copy["aats_train"])
     assert copy["privacy_loss"] > 0.2
-    # the yardstick does not depend on the model
+    # the yardstick does not depend on the model; with equal halves nothing is subsampled
     assert results["independent"]["yardstick"] == copy["yardstick"]
+    real = HaplotypeSet.load(root / "haplotypes.npz")
+    direct = adversarial_accuracy(real.train().haplotypes, real.test().haplotypes)
+    assert copy["yardstick"]["aats"] == direct["aats"]
+    assert copy["yardstick"]["aa_truth"] == direct["aa_truth"]
 
 
 def test_evaluate_refuses_ags_on_other_sites(tmp_path):

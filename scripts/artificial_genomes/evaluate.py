@@ -10,6 +10,7 @@ import json
 import logging
 import math
 import time
+import zlib
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -228,45 +229,43 @@ def run_evaluate(
             f"3-point correlations {label}",
         )
 
-    with _timed(timings, "hamming"):
-        within_train = metrics.pairwise_distance_sample(train, n=distance_sample, seed=seeds["d1"])
-        within_test = metrics.pairwise_distance_sample(test, n=distance_sample, seed=seeds["d2"])
-        within_ag = metrics.pairwise_distance_sample(synthetic, n=distance_sample, seed=seeds["d3"])
-        between = metrics.pairwise_distance_sample(
-            synthetic, train, n=distance_sample, seed=seeds["d4"]
-        )
-        result["hamming_w1"] = float(wasserstein_distance(within_train, within_ag))
-        yardstick["hamming_w1"] = float(wasserstein_distance(within_train, within_test))
-        result["hamming"] = {
-            "mean_within_train": float(within_train.mean()),
-            "mean_within_test": float(within_test.mean()),
-            "mean_within_ag": float(within_ag.mean()),
-            "mean_ag_train": float(between.mean()),
-            "sample": int(distance_sample),
-        }
-        plots.hamming_histograms(
-            within_train,
-            within_ag,
-            between,
-            figure_dir / FIGURES["hamming"],
-            f"Pairwise distances {label}",
-        )
+    with _timed(timings, "distance_matrices"):
+        # Every Hamming-distance metric below reads blocks of these matrices, so each pair of
+        # haplotypes is compared once (the costly part: one float32 matrix product per block).
+        d = _distance_matrices(train, test, synthetic, seeds["ag_subset"])
 
     with _timed(timings, "adversarial_accuracy"):
-        for name, reference, key in (("train", train, "aa_train"), ("test", test, "aa_test")):
-            aa = metrics.adversarial_accuracy_subsampled(reference, synthetic, seed=seeds[key])
+        ag_rows = d["ag_rows"]
+        for name, cross, within in (
+            ("train", d["ag_train"], d["train_train"]),
+            ("test", d["ag_test"], d["test_test"]),
+        ):
+            n = min(ag_rows.size, within.shape[0])
+            real_rows = _subsample_rows(within.shape[0], n, seeds[f"aa_{name}"])
+            aa = metrics.adversarial_accuracy_from_distances(
+                cross[np.ix_(ag_rows[:n], real_rows)].T,
+                within[np.ix_(real_rows, real_rows)],
+                d["ag_ag"][:n, :n],
+            )
             result[f"aa_truth_{name}"] = aa["aa_truth"]
             result[f"aa_syn_{name}"] = aa["aa_syn"]
             result[f"aats_{name}"] = aa["aats"]
-            result[f"aats_n_{name}"] = aa["n"]
+            result[f"aats_n_{name}"] = int(n)
         result["privacy_loss"] = result["aats_test"] - result["aats_train"]
-        aa = metrics.adversarial_accuracy_subsampled(train, test, seed=seeds["aa_yard"])
+        n = min(train.shape[0], test.shape[0])
+        train_rows = _subsample_rows(train.shape[0], n, seeds["aa_yard_train"])
+        test_rows = _subsample_rows(test.shape[0], n, seeds["aa_yard_test"])
+        aa = metrics.adversarial_accuracy_from_distances(
+            d["test_train"][np.ix_(test_rows, train_rows)].T,
+            d["train_train"][np.ix_(train_rows, train_rows)],
+            d["test_test"][np.ix_(test_rows, test_rows)],
+        )
         yardstick.update(aats=aa["aats"], aa_truth=aa["aa_truth"], aa_syn=aa["aa_syn"])
 
     with _timed(timings, "nearest_neighbour"):
-        nn_ag_train = metrics.nearest_neighbour_distances(synthetic, train)
-        nn_ag_test = metrics.nearest_neighbour_distances(synthetic, test)
-        nn_test_train = metrics.nearest_neighbour_distances(test, train)
+        nn_ag_train = d["ag_train"].min(axis=1)
+        nn_ag_test = d["ag_test"].min(axis=1)
+        nn_test_train = d["test_train"].min(axis=1)
         result["exact_copies_train"] = int(np.count_nonzero(nn_ag_train == 0))
         result["exact_copies_test"] = int(np.count_nonzero(nn_ag_test == 0))
         yardstick["exact_copies"] = int(np.count_nonzero(nn_test_train == 0))
@@ -288,6 +287,32 @@ def run_evaluate(
             figure_dir / FIGURES["nearest_neighbour"],
             f"Nearest-neighbour distances {label}",
         )
+
+    with _timed(timings, "distance_distributions"):
+        train_rows = _subsample_rows(train.shape[0], distance_sample, seeds["d1"])
+        test_rows = _subsample_rows(test.shape[0], distance_sample, seeds["d2"])
+        ag_sample = np.arange(min(distance_sample, ag_rows.size))  # ag_rows is a random order
+        within_train = _upper_triangle(d["train_train"][np.ix_(train_rows, train_rows)])
+        within_test = _upper_triangle(d["test_test"][np.ix_(test_rows, test_rows)])
+        within_ag = _upper_triangle(d["ag_ag"][np.ix_(ag_sample, ag_sample)])
+        between = d["ag_train"][np.ix_(ag_rows[ag_sample], train_rows)].ravel()
+        result["hamming_w1"] = float(wasserstein_distance(within_train, within_ag))
+        yardstick["hamming_w1"] = float(wasserstein_distance(within_train, within_test))
+        result["hamming"] = {
+            "mean_within_train": float(within_train.mean()),
+            "mean_within_test": float(within_test.mean()),
+            "mean_within_ag": float(within_ag.mean()),
+            "mean_ag_train": float(between.mean()),
+            "sample": int(distance_sample),
+        }
+        plots.hamming_histograms(
+            within_train,
+            within_ag,
+            between,
+            figure_dir / FIGURES["hamming"],
+            f"Pairwise distances {label}",
+        )
+    del d
 
     result["yardstick"] = yardstick
     result["figures"] = _figure_paths(figure_dir, Path(metrics_json).parent)
@@ -358,6 +383,30 @@ def _ld_metrics(real, sets, train_af, *, seed, width, subset_sites, min_maf, n_b
     return out
 
 
+def _distance_matrices(train, test, synthetic, seed):
+    """All Hamming-distance matrices the metrics need, int32.
+
+    ``ag_rows`` is a random order of (a subset of) the AGs, as many as the larger real set, and
+    ``ag_ag`` the distances among them in that order: its leading blocks are random AG subsets of
+    any smaller size.
+    """
+    n_subset = min(synthetic.shape[0], max(train.shape[0], test.shape[0]))
+    ag_rows = np.random.default_rng(seed).permutation(synthetic.shape[0])[:n_subset]
+    return {
+        "train_train": metrics.hamming_distances(train),
+        "test_test": metrics.hamming_distances(test),
+        "test_train": metrics.hamming_distances(test, train),
+        "ag_train": metrics.hamming_distances(synthetic, train),
+        "ag_test": metrics.hamming_distances(synthetic, test),
+        "ag_ag": metrics.hamming_distances(synthetic[ag_rows]),
+        "ag_rows": ag_rows,
+    }
+
+
+def _upper_triangle(d):
+    return d[np.triu_indices(d.shape[0], k=1)]
+
+
 def _heatmap_window(chrom, sites, n):
     """Up to ``n`` consecutive LD SNPs from the middle of the contig that has most of them."""
     if sites.size == 0:
@@ -392,21 +441,13 @@ def _rmse(a, b) -> float:
 
 
 def _seeds(seed):
-    names = [
-        "pca",
-        "plot",
-        "ld",
-        "triplets",
-        "d1",
-        "d2",
-        "d3",
-        "d4",
-        "aa_train",
-        "aa_test",
-        "aa_yard",
-    ]
-    states = np.random.SeedSequence(int(seed)).generate_state(len(names))
-    return {name: int(value) for name, value in zip(names, states)}
+    """One independent seed per random choice, stable when choices are added or removed."""
+    names = "pca plot ld triplets ag_subset d1 d2 aa_train aa_test aa_yard_train aa_yard_test"
+    out = {}
+    for name in names.split():
+        sequence = np.random.SeedSequence([int(seed), zlib.crc32(name.encode())])
+        out[name] = int(sequence.generate_state(1)[0])
+    return out
 
 
 def _subsample_rows(n, k, seed):

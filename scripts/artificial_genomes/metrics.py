@@ -282,10 +282,12 @@ def ld_r2_pairs(haplotypes, i, j, block: int = 256) -> np.ndarray:
     j = np.asarray(j, dtype=np.int64)
     if i.shape != j.shape:
         raise ValueError(f"pair index arrays of different shapes {i.shape} and {j.shape}")
-    z, _ = standardise(haplotypes)
     out = np.zeros(i.shape, dtype=np.float32)
     if i.size == 0:
         return out
+    used = np.unique(np.concatenate([i, j]))  # standardise only the sites of some pair
+    z, _ = standardise(_as_matrix(haplotypes)[:, used])
+    i, j = np.searchsorted(used, i), np.searchsorted(used, j)
     order = np.argsort(i, kind="stable")
     first_sites = np.unique(i)
     for start in range(0, first_sites.size, block):
@@ -569,6 +571,38 @@ def adversarial_accuracy(real, synthetic, chunk: int = HAMMING_CHUNK) -> dict:
     return {"aa_truth": aa_truth, "aa_syn": aa_syn, "aats": (aa_truth + aa_syn) / 2}
 
 
+def adversarial_accuracy_from_distances(real_synthetic, real_real, synthetic_synthetic) -> dict:
+    """Adversarial accuracy from precomputed distance matrices (see :func:`adversarial_accuracy`).
+
+    Lets a caller that already holds the distance matrices (to reuse them for several metrics)
+    get exactly the numbers :func:`adversarial_accuracy` would compute.
+
+    Parameters
+    ----------
+    real_synthetic : numpy.ndarray, int, shape (n, n)
+        ``d(real t, synthetic s)``.
+    real_real, synthetic_synthetic : numpy.ndarray, int, shape (n, n)
+        Distances within each set; their diagonals are ignored.
+
+    Returns
+    -------
+    dict
+        ``{"aa_truth", "aa_syn", "aats"}`` as floats.
+    """
+    real_synthetic = np.asarray(real_synthetic)
+    n = real_synthetic.shape[0]
+    shapes = {np.shape(real_synthetic), np.shape(real_real), np.shape(synthetic_synthetic)}
+    if shapes != {(n, n)} or n < 2:
+        raise ValueError(f"adversarial accuracy needs three equal square matrices, got {shapes}")
+    d_ts = real_synthetic.min(axis=1)
+    d_st = real_synthetic.min(axis=0)
+    d_tt = _off_diagonal_min(real_real)
+    d_ss = _off_diagonal_min(synthetic_synthetic)
+    aa_truth = float(np.mean(d_ts > d_tt))
+    aa_syn = float(np.mean(d_st > d_ss))
+    return {"aa_truth": aa_truth, "aa_syn": aa_syn, "aats": (aa_truth + aa_syn) / 2}
+
+
 def adversarial_accuracy_subsampled(
     real, synthetic, n: int | None = None, seed: int = 0, chunk: int = HAMMING_CHUNK
 ) -> dict:
@@ -678,6 +712,12 @@ def _distance_chunk(fa, sa, fb, sb, start, stop):
     product += sa[start:stop, None]
     product += sb[None, :]
     return np.rint(product).astype(np.int32)
+
+
+def _off_diagonal_min(d):
+    d = np.array(d, dtype=np.int64)
+    np.fill_diagonal(d, np.iinfo(np.int64).max)
+    return d.min(axis=1)
 
 
 def _nearest(a, b, chunk):
