@@ -11,6 +11,7 @@ JSON included) in a temporary folder.
 """
 
 import argparse
+import os
 import sys
 import tempfile
 import time
@@ -109,6 +110,8 @@ def main():
     parser.add_argument("--full", action="store_true", help="also time run_evaluate end to end")
     args = parser.parse_args()
 
+    # Timings on a shared machine depend on what else runs: say so next to them.
+    print(f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
     real = timed("read VCF (scikit-allel)", read_lct, args.vcf, args.panel)
     ag = pseudo_ags(real, args.n_ag)
     train, test, synthetic = real.train().haplotypes, real.test().haplotypes, ag.haplotypes
@@ -137,6 +140,11 @@ def main():
     timed(
         "LD r^2 matrix, 200-SNP window (x2)",
         lambda: [metrics.ld_r2_matrix(h[:, sites[:200]]) for h in (train, synthetic)],
+    )
+    triplets = [sites[x] for x in metrics.random_triplets(real.chrom[sites], 10000, 50)]
+    timed(
+        "3-point correlations, 10000 triplets (x3 sets)",
+        lambda: [metrics.three_point_correlation(h, *triplets) for h in (train, test, synthetic)],
     )
     timed(
         "pairwise distance samples (4 x 2000)",
