@@ -175,3 +175,35 @@ def test_tiny_workflow_through_slurm_equals_local_run(slurm, tmp_path):
             assert sorted(a.files) == sorted(b.files)
             np.testing.assert_array_equal(a["haplotypes"], b["haplotypes"], err_msg=path)
             assert a["haplotypes"].shape[0] == config["n_ags"]
+
+
+def test_gpus_per_training_becomes_an_sbatch_gpu_request(tmp_path):
+    """No cluster needed: the dry run's resources, and the plugin's sbatch option for them."""
+    utils = pytest.importorskip("snakemake_executor_plugin_slurm.utils")
+    config = tiny_workflow_config()
+    config["gpus_per_training"] = 1
+    config["datasets"]["tiny"]["models"] = ["gan", "independent"]
+    workdir = make_workdir(tmp_path, config)
+
+    proc = snakemake(workdir, "--profile", "profiles/slurm", "--dry-run")
+
+    jobs = re.findall(
+        r"^rule (\w+):\n(?:    .*\n)*?    resources: (.*)$", proc.stdout, re.MULTILINE
+    )
+    train = {}
+    for rule, resources in jobs:
+        if rule == "train":
+            values = dict(item.split("=", 1) for item in resources.split(", "))
+            train[values["gpu"]] = values
+    # the network model asks for the GPU, the baseline for none
+    assert sorted(train) == ["0", "1"], proc.stdout[-3000:]
+
+    class Job:  # the part of a Snakemake job the plugin reads
+        def __init__(self, **resources):
+            self.resources = type("Resources", (dict,), {"__getattr__": dict.__getitem__})(
+                resources
+            )
+
+    assert utils.set_gres_string(Job(gpu=1)).split() == ["--gpus=1"]
+    assert utils.set_gres_string(Job(gpu=1, gpu_model="a100")).split() == ["--gpus=a100:1"]
+    assert utils.set_gres_string(Job(gpu=0)) == ""
