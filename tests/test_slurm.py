@@ -14,7 +14,6 @@ import time
 
 import numpy as np
 import pytest
-import yaml
 from workflow_utils import REPO, make_workdir, snakemake, tiny_config
 
 pytestmark = pytest.mark.slurm
@@ -115,17 +114,9 @@ def test_profile_jobs_run_as_slurm_jobs(slurm, tmp_path):
     assert logs == sorted(job_ids)
 
 
-def tiny_workflow_config():
-    """The tiny config on top of the default one (machine settings, releases, seeds)."""
-    with open(REPO / "config" / "config.yaml") as handle:
-        config = yaml.safe_load(handle)
-    config.update(tiny_config())
-    return config
-
-
 @pytest.mark.slow
 def test_tiny_workflow_through_slurm_equals_local_run(slurm, tmp_path):
-    config = tiny_workflow_config()
+    config = tiny_config()
     models = config["datasets"]["tiny"]["models"]
     ag_files = [f"results/samples/tiny/{model}/ag.npz" for model in models]
     (tmp_path / "local").mkdir()
@@ -180,7 +171,7 @@ def test_tiny_workflow_through_slurm_equals_local_run(slurm, tmp_path):
 def test_gpus_per_training_becomes_an_sbatch_gpu_request(tmp_path):
     """No cluster needed: the dry run's resources, and the plugin's sbatch option for them."""
     utils = pytest.importorskip("snakemake_executor_plugin_slurm.utils")
-    config = tiny_workflow_config()
+    config = tiny_config()
     config["gpus_per_training"] = 1
     config["datasets"]["tiny"]["models"] = ["gan", "independent"]
     workdir = make_workdir(tmp_path, config)
