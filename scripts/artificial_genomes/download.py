@@ -27,6 +27,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pysam
 import pysam.bcftools
@@ -323,22 +324,102 @@ def bcftools(command: str, *args: str, what: str = "") -> str:
 
 def index_vcf(vcf_gz, tbi_out) -> int:
     """Tabix-index the bgzipped VCF ``vcf_gz`` into ``tbi_out``; returns its record count."""
-    pysam.tabix_index(str(vcf_gz), preset="vcf", force=True, keep_original=True)
+    try:
+        pysam.tabix_index(str(vcf_gz), preset="vcf", force=True, keep_original=True)
+    except OSError as exc:  # htslib's own message went to stderr; say it in words
+        Path(f"{vcf_gz}.tbi").unlink(missing_ok=True)
+        raise InputError(
+            f"cannot index {vcf_gz} ({exc}); its records may not be sorted by position",
+            "sort it first: bcftools sort -Oz -o sorted.vcf.gz input.vcf.gz",
+        ) from None
     n_records = int(bcftools("index", "-n", vcf_gz).strip() or 0)
     os.replace(f"{vcf_gz}.tbi", tbi_out)
     return n_records
 
 
+def index_status(path) -> str:
+    """State of the index next to a local VCF/BCF.
+
+    Returns
+    -------
+    str
+        ``"tbi"`` or ``"csi"`` (the first found of ``path.tbi``, ``path.csi``), ``"none"``, or
+        ``"stale"`` when the index is older than the file (htslib's own test, whole seconds):
+        such an index may describe another version of the file, so it is not used.
+    """
+    for ext in ("tbi", "csi"):
+        index = Path(f"{path}.{ext}")
+        if index.exists():
+            if int(index.stat().st_mtime) < int(Path(path).stat().st_mtime):
+                return "stale"
+            return ext
+    return "none"
+
+
 def local_contigs(path) -> tuple[list[str], bool]:
-    """Contigs named by a local VCF/BCF (header, and index when there is one) and whether an
-    index (``.tbi`` or ``.csi`` next to it) was found. Works on plain-gzip and plain VCFs too."""
+    """Contigs named by a local VCF/BCF (header, and index when there is a usable one) and
+    whether such an index (``.tbi`` or ``.csi`` next to it, not older than the file) was found.
+    Works on plain-gzip and plain VCFs too. A stale index is reported in the log and ignored."""
     header = bcftools("view", "-h", path, what=str(path))
     contigs = re.findall(r"^##contig=<ID=([^,>]+)", header, flags=re.MULTILINE)
-    indexed = any(Path(f"{path}{ext}").exists() for ext in (".tbi", ".csi"))
+    status = index_status(path)
+    if status == "stale":
+        log.warning(
+            "the index of %s is older than the file, so it may not match it: ignoring it and "
+            "reading the whole file (to use an index again: bcftools index -f -t %s)",
+            path, path,
+        )  # fmt: skip
+    indexed = status in ("tbi", "csi")
     if indexed:
         with pysam.VariantFile(str(path)) as vf:
             contigs += [c for c in vf.index if c not in contigs]
     return contigs, indexed
+
+
+def record_contigs(path) -> list[str]:
+    """Contigs of the records of a local VCF/BCF, in order of first appearance (reads it all)."""
+    with tempfile.TemporaryDirectory(prefix="ag_contigs.") as tmp:
+        listing = Path(tmp) / "chrom.txt"
+        bcftools("query", "-f", "%CHROM\\n", "-o", listing, path, what=str(path))
+        with open(listing) as handle:
+            return list(dict.fromkeys(line.rstrip("\n") for line in handle))
+
+
+def sort_if_unsorted(path, tmp_dir, output_type: str) -> bool:
+    """Sort the VCF/BCF ``path`` in place with ``bcftools sort`` when its records are out of order.
+
+    Parameters
+    ----------
+    path : path
+        Bgzipped VCF or BCF.
+    tmp_dir : path
+        Folder for bcftools' temporary files.
+    output_type : {"z", "b"}
+        bcftools output type of ``path`` (bgzipped VCF or BCF).
+
+    Returns
+    -------
+    bool
+        True when the records had to be sorted.
+    """
+    path = Path(path)
+    listing = Path(tmp_dir) / "order.tsv"
+    bcftools("query", "-f", "%CHROM\\t%POS\\n", "-o", listing, path, what=str(path))
+    if listing.stat().st_size == 0:  # no record
+        return False
+    table = pd.read_csv(listing, sep="\t", header=None, names=["chrom", "pos"],
+                        dtype={"chrom": str, "pos": np.int64})  # fmt: skip
+    listing.unlink()
+    chrom, pos = table["chrom"].to_numpy(), table["pos"].to_numpy()
+    same = chrom[1:] == chrom[:-1]
+    blocks = chrom[np.r_[True, ~same]]  # one entry per run of a contig
+    if not (same & (np.diff(pos) < 0)).any() and len(set(blocks)) == len(blocks):
+        return False
+    log.info("records of %s are not sorted by position: sorting them (bcftools sort)", path)
+    ordered = Path(tmp_dir) / f"sorted.{path.name}"
+    bcftools("sort", f"-O{output_type}", "-T", tmp_dir, "-o", ordered, path, what=str(path))
+    os.replace(ordered, path)
+    return True
 
 
 def vcf_samples(path) -> list[str]:
@@ -474,20 +555,24 @@ def _prepare_release(source, parsed, releases, tmp: Path, retries: int):
 
 
 def _write_region(vcf_src: str, index, parsed, vcf_out: Path, tmp: Path, retries: int) -> int:
-    """bcftools view of the region (or all) into ``vcf_out`` + ``.tbi``; returns the record count."""
-    args = []
+    """bcftools view of the region (or all) into ``vcf_out`` + ``.tbi``; returns the record count.
+
+    A local file without a usable index is streamed through (``-t``), and its output sorted when
+    its records were out of order, so that it can be indexed.
+    """
+    args, indexed = [], True
     if _is_remote(vcf_src):
         source = f"{vcf_src}##idx##{index}"
         args += ["-r", format_region(*parsed)]
     else:
         source = vcf_src
+        contigs, indexed = local_contigs(vcf_src)
         if parsed is not None:
-            contigs, indexed = local_contigs(vcf_src)
             check_contig(parsed[0], contigs, vcf_src)
             if indexed:
                 args += ["-r", format_region(*parsed)]
             else:
-                log.info("%s has no index: streaming through it for the region", vcf_src)
+                log.info("%s has no usable index: streaming through it for the region", vcf_src)
                 args += ["-t", format_region(*parsed), "--targets-overlap", "1"]
     with atomic_path(vcf_out) as tmp_vcf, atomic_path(f"{vcf_out}.tbi") as tmp_tbi:
 
@@ -496,13 +581,29 @@ def _write_region(vcf_src: str, index, parsed, vcf_out: Path, tmp: Path, retries
 
         # only network reads are retried: a local file that fails once fails again
         _retry(stream, f"reading {vcf_src}", retries if _is_remote(vcf_src) else 1)
+        if not indexed:
+            sort_if_unsorted(tmp_vcf, tmp, "z")
         n_records = index_vcf(tmp_vcf, tmp_tbi)
         vcf_samples(tmp_vcf)  # opens and parses the header
         if n_records == 0:
-            where = f"region {format_region(*parsed)}" if parsed else "the file"
-            raise InputError(
-                f"{where} of {vcf_src} holds 0 records",
-                "check the region's coordinates and genome build (phase 3 is GRCh37, NYGC 30x "
-                "GRCh38) and the contig name",
-            )
+            raise _no_records(vcf_src, parsed)
     return n_records
+
+
+def _no_records(vcf_src: str, parsed) -> InputError:
+    """The error for a region (or file) without records, naming a contig mismatch when it is one."""
+    if parsed is None:
+        return InputError(
+            f"{vcf_src} holds 0 records (0 variants after filters, 0 before): it has a header "
+            "but no record",
+            "give a VCF with records, or check that the file was written completely",
+        )
+    if not _is_remote(vcf_src):
+        # a header without ##contig lines tells nothing: the records' CHROM column does
+        check_contig(parsed[0], record_contigs(vcf_src), f"the CHROM column of {vcf_src}")
+    return InputError(
+        f"region {format_region(*parsed)} of {vcf_src} holds 0 records (0 variants after "
+        "filters, 0 before)",
+        "check the region's coordinates and genome build (phase 3 is GRCh37, NYGC 30x GRCh38) "
+        "and the contig name",
+    )
