@@ -22,6 +22,7 @@ rule subset:
         ),
         min_maf=lambda wc: dataset_option(wc.dataset, "min_maf"),
         max_missing=lambda wc: dataset_option(wc.dataset, "max_missing"),
+        unphased=lambda wc: dataset_option(wc.dataset, "unphased"),
         min_haplotypes=config["min_haplotypes"],
     script:
         "../scripts/subset.py"

@@ -14,4 +14,5 @@ with log_to(snakemake.log[0]):  # noqa: F821 (the snakemake object is injected)
         min_maf=snakemake.params.min_maf,
         max_missing=snakemake.params.max_missing,
         min_haplotypes=snakemake.params.min_haplotypes,
+        unphased=snakemake.params.unphased,
     )
