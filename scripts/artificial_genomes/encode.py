@@ -148,13 +148,15 @@ def split_individuals(population, test_fraction: float = 0.2, seed: int = 0) -> 
     return split
 
 
-def read_haplotypes(path) -> tuple[dict, np.ndarray, list[str]]:
+def read_haplotypes(path, allow_missing: bool = False) -> tuple[dict, np.ndarray, list[str]]:
     """Read a phased, biallelic VCF/BCF into the haplotype matrix, exactly.
 
     Parameters
     ----------
     path : path
-        VCF/BCF holding only biallelic records with phased, non-missing diploid genotypes.
+        VCF/BCF holding only biallelic records with phased diploid genotypes.
+    allow_missing : bool
+        Keep missing alleles as -1 instead of refusing them.
 
     Returns
     -------
@@ -162,14 +164,15 @@ def read_haplotypes(path) -> tuple[dict, np.ndarray, list[str]]:
         ``chrom``, ``id``, ``ref``, ``alt`` (numpy str) and ``pos`` (numpy int64), shape
         (n_variants,).
     haplotypes : numpy.ndarray, int8, shape (2 * n_samples, n_variants)
-        Row ``2i`` / ``2i + 1`` = allele left / right of ``|`` of sample ``i``; 1 = ALT.
+        Row ``2i`` / ``2i + 1`` = allele left / right of ``|`` of sample ``i``; 1 = ALT, -1
+        missing (with ``allow_missing`` only).
     samples : list of str
         Sample ids in column order.
 
     Raises
     ------
     InputError
-        Missing genotypes, unphased heterozygotes, or alleles other than 0/1.
+        Missing genotypes (unless allowed), unphased heterozygotes, or alleles other than 0/1.
     """
     samples = vcf_samples(path)
     site_blocks, hap_blocks = [], []
@@ -183,10 +186,11 @@ def read_haplotypes(path) -> tuple[dict, np.ndarray, list[str]]:
         k = alleles.shape[0]
         hap_blocks.append(alleles.transpose(1, 2, 0).reshape(2 * len(samples), k))
     where = f"{path}"
-    if n_missing:
+    if n_missing and not allow_missing:
         raise InputError(
             f"{where} holds {n_missing} missing alleles; the haplotype matrix cannot hold them",
-            "run the subset step with max_missing: 0 (drops every site with a missing genotype)",
+            "run the subset step with max_missing: 0 (drops every site with a missing genotype), "
+            "or encode with encode(), which fills them in",
         )
     if n_multi:
         raise InputError(
@@ -225,7 +229,10 @@ def encode(
     Parameters
     ----------
     bcf_in : path
-        Output of the subset step: biallelic SNPs, phased, no missing genotypes.
+        Output of the subset step: biallelic SNPs at distinct positions, phased. Missing
+        alleles (``.``) are filled in, each drawn from the ALT frequency of the called alleles
+        at its site with a generator seeded by ``seed`` (a stream apart from the split's), and
+        counted in the log; keep them few with the subset step's ``max_missing``.
     panel_tsv : path
         Sample panel (normalised TSV, or any layout :func:`read_panel` reads). Samples missing
         from it get empty population labels (and form their own stratum in the split).
@@ -236,7 +243,7 @@ def encode(
     test_fraction : float
         Fraction of individuals of each population held out (see :func:`split_individuals`).
     seed : int
-        Seed of the split.
+        Seed of the split and of the filling-in of missing alleles.
     meta : dict, optional
         Provenance stored in the set (e.g. the dataset name); the source path, split settings
         and counts are added.
@@ -249,11 +256,14 @@ def encode(
     Raises
     ------
     InputError
-        Missing genotypes, unphased heterozygotes, non-biallelic alleles, no variants.
+        Unphased heterozygotes, non-biallelic alleles, repeated or unsorted positions, a site
+        with no called allele, no variants.
     """
-    sites, haplotypes, samples = read_haplotypes(bcf_in)
+    sites, haplotypes, samples = read_haplotypes(bcf_in, allow_missing=True)
     if haplotypes.shape[1] == 0:
         raise InputError(f"{bcf_in} holds no variants", "check the subset step's log")
+    _check_positions(sites, bcf_in)
+    n_imputed = impute_missing(haplotypes, seed)
     panel = read_panel(panel_tsv).set_index("sample")
     labels = panel.reindex(samples).fillna("")
     unlabelled = int((labels["population"] == "").sum())
@@ -264,6 +274,7 @@ def encode(
     meta = {str(k): str(v) for k, v in (meta or {}).items()}
     meta.update(
         source=str(bcf_in),
+        n_imputed_alleles=str(n_imputed),
         test_fraction=str(test_fraction),
         split_seed=str(seed),
         n_train=str(int((split == "train").sum())),
@@ -299,3 +310,64 @@ def encode(
         test_fraction, ", ".join(f"{p or '?'} {n}" for p, n in per_pop.items()), split_tsv_out,
     )  # fmt: skip
     return hapset
+
+
+def impute_missing(haplotypes: np.ndarray, seed: int) -> int:
+    """Fill in missing alleles (-1), in place, each drawn from its site's ALT frequency.
+
+    Parameters
+    ----------
+    haplotypes : numpy.ndarray, int8, shape (n_haplotypes, n_variants)
+        0/1 with -1 for missing; changed in place.
+    seed : int
+        Seeds the draws (``numpy.random.default_rng([seed, 1])``, a stream apart from the
+        train/test split's), so the same input and seed give the same matrix.
+
+    Returns
+    -------
+    int
+        Number of alleles filled in (also logged).
+
+    Raises
+    ------
+    InputError
+        A site where every allele is missing (nothing to draw from).
+    """
+    missing = haplotypes < 0
+    n_missing = int(missing.sum())
+    if n_missing == 0:
+        return 0
+    n_called = (~missing).sum(axis=0)
+    if (n_called == 0).any():
+        raise InputError(
+            f"{int((n_called == 0).sum())} site(s) have no called allele at all",
+            "run the subset step with max_missing below 1 (e.g. 0.05): it drops such sites",
+        )
+    freq = (haplotypes == 1).sum(axis=0) / n_called
+    rows, cols = np.nonzero(missing)
+    rng = np.random.default_rng([seed, 1])
+    haplotypes[rows, cols] = (rng.random(n_missing) < freq[cols]).astype(np.int8)
+    per_site = missing.sum(axis=0)
+    log.info(
+        "filled in %d missing alleles (%.4f%% of the matrix) at %d of %d sites (at most %d at "
+        "one site), each drawn from its site's ALT frequency (seed %d)",
+        n_missing, 100 * n_missing / missing.size, int((per_site > 0).sum()), missing.shape[1],
+        int(per_site.max()), seed,
+    )  # fmt: skip
+    return n_missing
+
+
+def _check_positions(sites: dict, path) -> None:
+    """Refuse repeated or unsorted positions within a contig (one column per site, in order)."""
+    chrom, pos = np.asarray(sites["chrom"]), np.asarray(sites["pos"])
+    same = chrom[1:] == chrom[:-1]
+    step = np.diff(pos)
+    bad = np.flatnonzero(same & (step <= 0))
+    if bad.size:
+        i = int(bad[0])
+        what = "repeated" if step[i] == 0 else "out of order"
+        raise InputError(
+            f"{path}: position {chrom[i + 1]}:{pos[i + 1]} is {what} (after {pos[i]}; "
+            f"{bad.size} such records); each column of the matrix must be one site, in order",
+            "encode the output of the subset step, which drops repeated positions and sorts",
+        )
