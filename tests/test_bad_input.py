@@ -268,8 +268,10 @@ def test_missing_genotypes_are_counted_filtered_and_filled_in(make_vcf, panel, t
         stats = subset_vcf(src, panel, out, max_missing=0.13)
     assert positions(out) == [100, 300, 400, 500]
     assert stats["dropped_missing"] == 1 and stats["n_missing_alleles"] == 5
-    assert ("5 missing alleles at 3 of 4 kept sites (at most 2 of 16 haplotypes at one site), in "
-            "3 samples (HG00096 2 missing, HG00171 2 missing, HG00097 1 missing)") in caplog.text
+    assert (
+        "5 missing alleles at 3 of 4 kept sites (at most 2 of 16 haplotypes at one site), in "
+        "3 samples (HG00096 2 missing, HG00171 2 missing, HG00097 1 missing)"
+    ) in caplog.text
     caplog.clear()
     with caplog.at_level(logging.INFO, logger=LOGGER):
         hs = encode(out, panel, tmp_path / "h.npz", tmp_path / "split.tsv", seed=5)
@@ -321,8 +323,10 @@ def test_population_and_sample_mismatches(make_vcf, tmp_path, caplog):
     with caplog.at_level(logging.WARNING, logger=LOGGER):
         stats = subset_vcf(src, panel, out, super_populations=["EUR"])
     assert stats["n_samples"] == 4 and stats["n_missing_samples"] == 7
-    assert ("7 chosen panel samples are not in the VCF and are skipped (first: NA90000, "
-            "NA90001, NA90002, NA90003, NA90004)") in caplog.text
+    assert (
+        "7 chosen panel samples are not in the VCF and are skipped (first: NA90000, "
+        "NA90001, NA90002, NA90003, NA90004)"
+    ) in caplog.text
     with pytest.raises(InputError, match="unknown population code.*XYZ"):
         subset_vcf(src, panel, out, populations=["XYZ"])
     with pytest.raises(InputError, match=r"2 samples \(4 haplotypes\) chosen, fewer than "
@@ -356,8 +360,10 @@ def test_symbolic_alleles_and_edge_deletions_stay_out(make_vcf, panel, tmp_path)
             (1995, "del_over_end", "ACGTACGTAC", "A", POLY),
             (2001, "after", "C", "T", POLY),
         ],
-        extra_header=['##ALT=<ID=DEL,Description="Deletion">',
-                      '##ALT=<ID=INS:ME:ALU,Description="Alu insertion">'],  # fmt: skip
+        extra_header=[
+            '##ALT=<ID=DEL,Description="Deletion">',
+            '##ALT=<ID=INS:ME:ALU,Description="Alu insertion">',
+        ],
     )
     region = "2:1000-2000"
     fetch_source({"vcf": str(src), "panel": str(panel)}, region, {},
