@@ -262,8 +262,14 @@ MISSING = [
 def test_missing_genotypes_are_counted_filtered_and_filled_in(make_vcf, panel, tmp_path, caplog):
     src = make_vcf(MISSING)
     out = tmp_path / "s.bcf"
-    stats = subset_vcf(src, panel, out)  # max_missing 0: any missing allele drops the site
+    with caplog.at_level(logging.INFO, logger=LOGGER):
+        stats = subset_vcf(src, panel, out)  # max_missing 0: any missing allele drops the site
     assert positions(out) == [500] and stats["dropped_missing"] == 4
+    assert (
+        "9 missing alleles at 4 biallelic SNP records, in 3 samples (HG00096 4 missing, HG00097 "
+        "3 missing, HG00171 2 missing); max_missing = 0 drops sites with more than 0 of 16"
+    ) in caplog.text
+    caplog.clear()
     with caplog.at_level(logging.INFO, logger=LOGGER):
         stats = subset_vcf(src, panel, out, max_missing=0.13)
     assert positions(out) == [100, 300, 400, 500]

@@ -206,6 +206,15 @@ def subset_vcf(
             if name != "unphased" or unphased == "drop_sites"
         }
         n_records, n_sites = len(keep), int(keep.sum())
+        if found.n_snps_with_missing:
+            log.info(
+                "missing genotypes: %d missing alleles at %d biallelic SNP records, in %d "
+                "samples (%s); max_missing = %g drops sites with more than %d of %d missing",
+                int(found.missing_per_sample.sum()), found.n_snps_with_missing,
+                int((found.missing_per_sample > 0).sum()),
+                _first(samples, found.missing_per_sample, "missing"), max_missing,
+                int(max_missing * 2 * len(samples)), 2 * len(samples),
+            )  # fmt: skip
         _log_counts(n_records, n_sites, counts, region)
         if n_sites == 0:
             why = "; ".join(f"{REASONS[k[8:]]}: {v}" for k, v in counts.items() if v)
@@ -322,6 +331,8 @@ class _Classified:
     missing: np.ndarray  # int64 (n_records,), missing alleles per record
     unphased_per_record: np.ndarray  # int64 (n_records,), unphased heterozygous genotypes
     unphased_per_sample: np.ndarray  # int64 (n_samples,), the same at SNP records in the region
+    missing_per_sample: np.ndarray  # int64 (n_samples,), missing alleles at SNP records
+    n_snps_with_missing: int  # SNP records in the region with a missing allele
 
 
 def _classify(stage, parsed, min_maf, max_missing, n_samples, unphased) -> _Classified:
@@ -330,6 +341,8 @@ def _classify(stage, parsed, min_maf, max_missing, n_samples, unphased) -> _Clas
     n_haplotypes = 2 * n_samples
     blocks = {name: [] for name in ("reason", "pos", "chrom", "missing", "unphased", "competes")}
     unphased_per_sample = np.zeros(n_samples, dtype=np.int64)
+    missing_per_sample = np.zeros(n_samples, dtype=np.int64)
+    n_snps_with_missing = 0
     for sites, alleles, phased in read_genotypes(stage):
         k = len(sites["pos"])
         reason = np.full(k, -1, dtype=np.int8)
@@ -361,6 +374,8 @@ def _classify(stage, parsed, min_maf, max_missing, n_samples, unphased) -> _Clas
         if unphased == "drop_sites":
             mark(unphased_het.any(axis=1), "unphased")
         unphased_per_sample += unphased_het[snp].sum(axis=0)
+        missing_per_sample += (alleles[snp] < 0).sum(axis=(0, 2))
+        n_snps_with_missing += int((missing[snp] > 0).sum())
         snp_like = np.array(
             [r in _BASES and all(a in _BASES for a in a_list.split(",")) for r, a_list in
              zip(ref, alt)]
@@ -374,7 +389,7 @@ def _classify(stage, parsed, min_maf, max_missing, n_samples, unphased) -> _Clas
     if not blocks["reason"]:
         empty = np.zeros(0, dtype=np.int64)
         return _Classified(np.zeros(0, bool), np.zeros(0, np.int8), empty, empty,
-                           unphased_per_sample)  # fmt: skip
+                           unphased_per_sample, missing_per_sample, 0)  # fmt: skip
     arrays = {name: np.concatenate(values) for name, values in blocks.items()}
     reasons = arrays["reason"]
     keys = np.char.add(np.char.add(arrays["chrom"], ":"), arrays["pos"].astype(str))
@@ -388,6 +403,8 @@ def _classify(stage, parsed, min_maf, max_missing, n_samples, unphased) -> _Clas
         missing=arrays["missing"],
         unphased_per_record=arrays["unphased"],
         unphased_per_sample=unphased_per_sample,
+        missing_per_sample=missing_per_sample,
+        n_snps_with_missing=n_snps_with_missing,
     )
 
 
