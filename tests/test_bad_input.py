@@ -13,7 +13,7 @@ import pysam
 import pytest
 from artificial_genomes import metrics, training, vcf
 from artificial_genomes.download import fetch_source
-from artificial_genomes.encode import encode, read_haplotypes
+from artificial_genomes.encode import encode, read_haplotypes, split_individuals
 from artificial_genomes.errors import InputError
 from artificial_genomes.evaluate import run_evaluate
 from artificial_genomes.haplotypes import HaplotypeSet
@@ -305,6 +305,16 @@ def test_filled_in_alleles_follow_the_site_frequency(make_vcf, panel, tmp_path):
     assert hs.haplotypes[:2, 0].tolist() == [1, 1] and hs.haplotypes[2:4, 1].tolist() == [0, 0]
     with pytest.raises(InputError, match="4 missing alleles"):
         read_haplotypes(src)  # the exact reader still refuses them
+    # frequencies come from the training haplotypes only: the test half leaks nothing into them
+    populations = [s[1] for s in TINY_SAMPLES]
+    train = split_individuals(populations, test_fraction=0.5, seed=3) == "train"
+    first_train = int(np.flatnonzero(train)[0])
+    genotypes = ["1|1" if t else "0|0" for t in train]
+    genotypes[first_train] = "./."
+    src = make_vcf([(100, "train_alt", "A", "G", " ".join(genotypes))], name="leak.vcf.gz")
+    hs = encode(src, panel, tmp_path / "l.npz", tmp_path / "l.tsv", test_fraction=0.5, seed=3)
+    assert (hs.split == "train").tolist() == train.tolist()
+    assert hs.haplotypes[2 * first_train : 2 * first_train + 2, 0].tolist() == [1, 1]
     nothing = make_vcf([(100, "none", "A", "G", " ".join(["./."] * 8))], name="none.vcf.gz")
     with pytest.raises(InputError, match="1 site.* no called allele"):
         encode(nothing, panel, tmp_path / "n.npz", tmp_path / "n.tsv")

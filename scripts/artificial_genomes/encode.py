@@ -263,7 +263,6 @@ def encode(
     if haplotypes.shape[1] == 0:
         raise InputError(f"{bcf_in} holds no variants", "check the subset step's log")
     _check_positions(sites, bcf_in)
-    n_imputed = impute_missing(haplotypes, seed)
     panel = read_panel(panel_tsv).set_index("sample")
     labels = panel.reindex(samples).fillna("")
     unlabelled = int((labels["population"] == "").sum())
@@ -271,6 +270,7 @@ def encode(
         log.warning("%d of %d samples have no population in %s; they form their own stratum",
                     unlabelled, len(samples), panel_tsv)  # fmt: skip
     split = split_individuals(labels["population"].to_numpy(), test_fraction, seed)
+    n_imputed = impute_missing(haplotypes, seed, reference=np.repeat(split == "train", 2))
     meta = {str(k): str(v) for k, v in (meta or {}).items()}
     meta.update(
         source=str(bcf_in),
@@ -312,7 +312,7 @@ def encode(
     return hapset
 
 
-def impute_missing(haplotypes: np.ndarray, seed: int) -> int:
+def impute_missing(haplotypes: np.ndarray, seed: int, reference=None) -> int:
     """Fill in missing alleles (-1), in place, each drawn from its site's ALT frequency.
 
     Parameters
@@ -322,6 +322,10 @@ def impute_missing(haplotypes: np.ndarray, seed: int) -> int:
     seed : int
         Seeds the draws (``numpy.random.default_rng([seed, 1])``, a stream apart from the
         train/test split's), so the same input and seed give the same matrix.
+    reference : numpy.ndarray, bool, shape (n_haplotypes,), optional
+        Haplotypes whose called alleles give the frequencies (the training ones, so that no
+        information of the held-out test set reaches the training data); a site with no called
+        allele among them falls back to all haplotypes. Default: all haplotypes.
 
     Returns
     -------
@@ -344,15 +348,19 @@ def impute_missing(haplotypes: np.ndarray, seed: int) -> int:
             "run the subset step with max_missing below 1 (e.g. 0.05): it drops such sites",
         )
     freq = (haplotypes == 1).sum(axis=0) / n_called
+    if reference is not None:
+        ref = haplotypes[np.asarray(reference, dtype=bool)]
+        n_ref = (ref >= 0).sum(axis=0)
+        freq = np.where(n_ref > 0, (ref == 1).sum(axis=0) / np.maximum(n_ref, 1), freq)
     rows, cols = np.nonzero(missing)
     rng = np.random.default_rng([seed, 1])
     haplotypes[rows, cols] = (rng.random(n_missing) < freq[cols]).astype(np.int8)
     per_site = missing.sum(axis=0)
     log.info(
         "filled in %d missing alleles (%.4f%% of the matrix) at %d of %d sites (at most %d at "
-        "one site), each drawn from its site's ALT frequency (seed %d)",
+        "one site), each drawn from its site's ALT frequency%s (seed %d)",
         n_missing, 100 * n_missing / missing.size, int((per_site > 0).sum()), missing.shape[1],
-        int(per_site.max()), seed,
+        int(per_site.max()), "" if reference is None else " in the training haplotypes", seed,
     )  # fmt: skip
     return n_missing
 
