@@ -27,7 +27,7 @@ def test_defaults_are_the_published_settings():
     rbm = models.make_config("rbm", None)
     assert (rbm.n_chains, rbm.learning_rate, rbm.batch_size) == (500, 0.01, 32)
     assert rbm.weight_std == 0.01
-    assert set(models.REGISTRY) == {"gan", "rbm", "independent", "copy"}
+    assert set(models.REGISTRY) == {"gan", "rbm", "independent", "copy", "mosaic"}
 
 
 def test_settings_override_and_convert():

@@ -88,7 +88,8 @@ def train(
     Parameters
     ----------
     model_name : str
-        A key of :data:`models.REGISTRY` (``gan``, ``rbm``, ``independent``, ``copy``).
+        A key of :data:`models.REGISTRY` (``gan``, ``rbm``, ``independent``, ``copy``,
+        ``mosaic``).
     data : HaplotypeSet
         The training split only (no sample may be marked ``test``); ``data.haplotypes`` is the
         int8 0/1 matrix (n_haplotypes, n_variants).
@@ -135,6 +136,8 @@ def train(
 
     _seed_everything(seed)
     model = cls(config, n_var).to(device)
+    if hasattr(model, "set_sites"):  # models that place the SNPs on a map (mosaic)
+        model.set_sites(data.chrom, data.pos)
     model.prepare(haplotypes, seed, device)
     generator = torch.Generator(device=device)
     generator.manual_seed(seed)

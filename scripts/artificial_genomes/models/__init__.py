@@ -15,6 +15,9 @@ Every model class in :data:`REGISTRY` has
   for checkpoints;
 - ``sample(n, generator) -> torch.Tensor``: int8 tensor (n, n_variants) of 0/1 haplotypes.
 
+A model that needs the SNP positions (``mosaic``, for its genetic map) also has
+``set_sites(chrom, pos)``, which training calls before ``prepare``.
+
 ``training.train`` and ``sampling.sample`` only use this interface.
 """
 
@@ -25,6 +28,7 @@ import types
 from ..errors import InputError
 from .baselines import CopyTraining, IndependentSites
 from .gan import GAN
+from .mosaic import LiStephensMosaic
 from .rbm import RBM
 
 REGISTRY = {
@@ -32,6 +36,7 @@ REGISTRY = {
     "rbm": RBM,
     "independent": IndependentSites,
     "copy": CopyTraining,
+    "mosaic": LiStephensMosaic,
 }
 
 
@@ -94,6 +99,10 @@ def _check_value(model: str, fld: dataclasses.Field, value):
         if optional:
             return None
         raise InputError(f"{where} is empty (null)", "give a value or drop the setting")
+    if allowed is str:
+        if not isinstance(value, str) or not value.strip():
+            raise InputError(f"{where} must be a non-empty text (a path), got {value!r}")
+        return value
     if allowed is bool:
         if not isinstance(value, bool):
             raise InputError(f"{where} must be true or false, got {value!r}")
