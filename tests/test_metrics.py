@@ -1,5 +1,6 @@
 """Metrics pinned on hand-checked cases, and against the AGs published with Yelmen et al. 2021."""
 
+import itertools
 import zipfile
 from pathlib import Path
 
@@ -40,6 +41,72 @@ def test_pearson_r_matches_numpy():
     x = np.array([0.1, 0.4, 0.35, 0.8])
     y = np.array([0.2, 0.3, 0.5, 0.9])
     assert metrics.pearson_r(x, y) == pytest.approx(np.corrcoef(x, y)[0, 1])
+
+
+# --------------------------------------------------------------------------------------------------
+# site frequency spectrum
+# --------------------------------------------------------------------------------------------------
+
+# 6 haplotypes x 5 sites; ALT counts 1, 2, 5, 0, 3 -> minor counts 1, 2, 1, 0, 3
+SFS_TOY = np.array(
+    [
+        [1, 1, 1, 0, 1],
+        [0, 1, 1, 0, 1],
+        [0, 0, 1, 0, 1],
+        [0, 0, 1, 0, 0],
+        [0, 0, 1, 0, 0],
+        [0, 0, 0, 0, 0],
+    ],
+    dtype=np.int8,
+)
+
+
+def test_sfs_counts_by_hand():
+    unfolded = metrics.site_frequency_spectrum(SFS_TOY, folded=False)
+    np.testing.assert_array_equal(unfolded, [1, 1, 1, 1, 0, 1, 0])  # ALT counts 0..6
+    folded = metrics.site_frequency_spectrum(SFS_TOY)
+    np.testing.assert_array_equal(folded, [1, 2, 1, 1])  # minor counts 0..3
+    counts = metrics.rare_variant_counts(folded, 6, rare_frequency=0.3)  # rare: m < 1.8
+    assert counts == {
+        "monomorphic": 1.0,
+        "singletons": 2.0,
+        "rare": 2.0,
+        "common": 2.0,
+        "segregating": 4.0,
+    }
+
+
+def test_sfs_projection_is_the_mean_over_all_subsamples():
+    # a site with 1 ALT among 4 haplotypes shows it in a random pair with probability 1/2
+    h = np.array([[1], [0], [0], [0]], dtype=np.int8)
+    np.testing.assert_allclose(metrics.site_frequency_spectrum(h, 2, folded=False), [0.5, 0.5, 0])
+    # brute force: every 3-haplotype subset of the toy, unfolded and folded
+    subsets = list(itertools.combinations(range(6), 3))
+    for folded in (False, True):
+        mean = np.mean(
+            [metrics.site_frequency_spectrum(SFS_TOY[list(s)], folded=folded) for s in subsets],
+            axis=0,
+        )
+        projected = metrics.site_frequency_spectrum(SFS_TOY, 3, folded=folded)
+        np.testing.assert_allclose(projected, mean, atol=1e-12)
+        assert projected.sum() == pytest.approx(5)
+
+
+def test_sfs_classes_and_distance():
+    np.testing.assert_array_equal(metrics.frequency_class_edges(10), [0, 1, 2, 3, 5, 6])
+    np.testing.assert_array_equal(metrics.frequency_class_edges(40), [0, 1, 2, 3, 5, 9, 17, 21])
+    sfs = np.array([1.0, 2, 1, 1, 0, 3])  # n = 10
+    np.testing.assert_array_equal(
+        metrics.binned_spectrum(sfs, metrics.frequency_class_edges(10)), [1, 2, 1, 1, 3]
+    )
+    assert metrics.sfs_distance(sfs, sfs, 10) == 0.0
+    # every singleton lost to monomorphic: 2 of 8 sites moved
+    lost = np.array([3.0, 0, 1, 1, 0, 3])
+    assert metrics.sfs_distance(sfs, lost, 10) == pytest.approx(2 / 8)
+    disjoint = np.array([0.0, 0, 0, 0, 0, 8])
+    assert metrics.sfs_distance(np.array([8.0, 0, 0, 0, 0, 0]), disjoint, 10) == 1.0
+    with pytest.raises(ValueError, match="cannot project"):
+        metrics.site_frequency_spectrum(SFS_TOY, 7)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -136,6 +203,45 @@ def test_random_triplets_are_nearby_and_on_one_contig():
     assert np.all((chrom[i] == chrom[j]) & (chrom[j] == chrom[k]))
 
 
+def test_gap_triplets_by_hand():
+    chrom = np.array(["1"] * 7 + ["2"] * 3)
+    i, j, k = metrics.gap_triplets(chrom, 2)
+    assert list(zip(i.tolist(), j.tolist(), k.tolist())) == [(0, 2, 4), (1, 3, 5), (2, 4, 6)]
+    i, j, k = metrics.gap_triplets(chrom, 1)
+    assert i.tolist() == [0, 1, 2, 3, 4, 7]  # none across the contig boundary
+    assert metrics.gap_triplets(chrom, 4)[0].size == 0
+    sub = metrics.gap_triplets(np.array(["1"] * 100), 1, n_max=10, seed=3)
+    assert sub[0].size == 10 and np.all(np.diff(sub[0]) > 0) and np.all(sub[2] - sub[0] == 2)
+
+
+def test_three_point_correlation_of_gap_triplets_by_hand():
+    # sites 0, 2, 4 (gap 2): one haplotype carries all three ALT alleles -> C = 3/32 (see above);
+    # sites 1, 3, 5: each pair of ALT alleles together once, never all three -> C = -1/8
+    h = np.array(
+        [
+            [1, 1, 1, 1, 1, 0],
+            [0, 1, 0, 0, 0, 1],
+            [0, 0, 0, 1, 0, 1],
+            [0, 0, 0, 0, 0, 0],
+        ],
+        dtype=np.int8,
+    )
+    i, j, k = metrics.gap_triplets(np.array(["1"] * 6), 2)
+    np.testing.assert_allclose(metrics.three_point_correlation(h, i, j, k), [3 / 32, -1 / 8])
+
+
+def test_uniform_random_triplets_cover_each_contig_in_proportion():
+    chrom = np.array(["1"] * 10 + ["2"] * 5 + ["3"] * 2)  # 720 + 60 ordered triplets, none on 3
+    i, j, k = metrics.random_triplets(chrom, n_triplets=20000, window=None, seed=1)
+    assert i.size == 20000
+    assert np.all((i < j) & (j < k)) and np.all((chrom[i] == chrom[j]) & (chrom[j] == chrom[k]))
+    assert np.mean(chrom[i] == "2") == pytest.approx(60 / 780, abs=0.01)
+    # every one of the C(10, 3) = 120 triplets of contig 1 comes up, about equally often
+    on_one = chrom[i] == "1"
+    _, counts = np.unique(np.stack([i, j, k])[:, on_one], axis=1, return_counts=True)
+    assert counts.size == 120 and counts.min() > 0.5 * counts.mean()
+
+
 # --------------------------------------------------------------------------------------------------
 # PCA
 # --------------------------------------------------------------------------------------------------
@@ -167,6 +273,18 @@ def test_pca_matches_exact_svd_and_ignores_monomorphic_sites(monkeypatch):
 def test_wasserstein_per_component_of_shifted_cloud():
     a = np.array([[0.0, 1.0], [1.0, 2.0], [2.0, 3.0]])
     np.testing.assert_allclose(metrics.wasserstein_per_component(a, a + [0.5, -2.0]), [0.5, 2.0])
+
+
+def test_wasserstein_2d_of_a_translated_cloud_is_the_shift():
+    rng = np.random.default_rng(2)
+    a = rng.normal(size=(300, 2))
+    assert metrics.wasserstein_2d(a, a + [3.0, 4.0], n=1000) == pytest.approx(5.0)
+    assert metrics.wasserstein_2d(a, a, n=1000) == pytest.approx(0.0, abs=1e-6)
+    # subsets: two draws of one distribution are close, a shifted one is not
+    b = rng.normal(size=(3000, 2))
+    c = rng.normal(size=(3000, 2))
+    same = metrics.wasserstein_2d(b, c, n=500, seed=1)
+    assert same < 0.3 < metrics.wasserstein_2d(b, c + [1.0, 0.0], n=500, seed=1)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -247,6 +365,95 @@ def test_pairwise_distance_sample_sizes():
     assert metrics.pairwise_distance_sample(a, a, n=5).shape == (25,)
     full = metrics.pairwise_distance_sample(a, n=100)
     assert full.sum() == metrics.hamming_distances(a)[np.triu_indices(30, 1)].sum()
+
+
+# --------------------------------------------------------------------------------------------------
+# population structure
+# --------------------------------------------------------------------------------------------------
+
+
+def test_hudson_fst_of_identical_populations_is_zero_up_to_the_sample_correction():
+    rng = np.random.default_rng(0)
+    a = (rng.random((50, 40)) < 0.3).astype(np.int8)
+    # same frequencies: N = -2 p (1 - p) / (n - 1), D = 2 p (1 - p) at every site
+    assert metrics.hudson_fst(a, a) == pytest.approx(-1 / 49)
+    # two large samples of one population: 0 up to sampling noise
+    p = rng.uniform(0.05, 0.95, size=200)
+    b = (rng.random((2000, 200)) < p).astype(np.int8)
+    c = (rng.random((2000, 200)) < p).astype(np.int8)
+    assert metrics.hudson_fst(b, c) == pytest.approx(0.0, abs=0.002)
+
+
+def test_hudson_fst_of_fixed_differences_is_one():
+    a = np.zeros((10, 5), dtype=np.int8)
+    b = np.ones((7, 5), dtype=np.int8)
+    assert metrics.hudson_fst(a, b) == 1.0
+    assert metrics.hudson_fst(a, a) == 0.0  # nothing polymorphic: 0, not NaN
+    with pytest.raises(ValueError, match="at least 2"):
+        metrics.hudson_fst(a[:1], b)
+
+
+def test_hudson_fst_by_hand_and_against_scikit_allel():
+    # one site: p1 = 1/2 (n1 = 4), p2 = 0 (n2 = 2): N = 1/4 - (1/4) / 3 = 1/6, D = 1/2
+    a = np.array([[1], [1], [0], [0]], dtype=np.int8)
+    b = np.array([[0], [0]], dtype=np.int8)
+    assert metrics.hudson_fst(a, b) == pytest.approx(1 / 3)
+    allel = pytest.importorskip("allel")
+    rng = np.random.default_rng(4)
+    x = (rng.random((30, 60)) < 0.2).astype(np.int8)
+    y = (rng.random((24, 60)) < 0.4).astype(np.int8)
+    numerator, denominator = allel.hudson_fst(
+        allel.HaplotypeArray(x.T).count_alleles(max_allele=1),
+        allel.HaplotypeArray(y.T).count_alleles(max_allele=1),
+    )
+    expected = np.nansum(numerator) / np.nansum(denominator)
+    assert metrics.hudson_fst(x, y) == pytest.approx(expected)
+
+
+def test_nearest_neighbour_labels_vote():
+    labels = np.array(["A", "A", "B", "B", "B"])
+    distances = np.array(
+        [
+            [0, 1, 5, 6, 7],  # A A
+            [9, 1, 0, 2, 3],  # B A B: majority B
+            [0, 9, 1, 9, 9],  # k = 2 ties A-B: A is nearer
+            [9, 0, 9, 9, 1],  # tie the other way round: A again (distance 0)
+        ]
+    )
+    assert metrics.nearest_neighbour_labels(distances, labels, k=2).tolist() == ["A", "B", "A", "A"]
+    assert metrics.nearest_neighbour_labels(distances, labels, k=3)[1] == "B"
+    assert metrics.nearest_neighbour_labels(distances, labels, k=99).tolist() == ["B"] * 4
+    np.testing.assert_allclose(metrics.label_shares(labels, ["A", "B", "C"]), [0.4, 0.6, 0.0])
+
+
+# --------------------------------------------------------------------------------------------------
+# membership inference
+# --------------------------------------------------------------------------------------------------
+
+
+def test_auc_of_separable_scores_is_one_and_of_equal_ones_a_half():
+    assert metrics.roc_auc([5, 6, 7], [1, 2, 3, 4]) == 1.0
+    assert metrics.roc_auc([1, 2], [5, 6]) == 0.0
+    assert metrics.roc_auc([3, 3, 3], [3, 3]) == 0.5  # all tied
+    rng = np.random.default_rng(0)
+    same = metrics.roc_auc(rng.normal(size=4000), rng.normal(size=3000))
+    assert same == pytest.approx(0.5, abs=0.02)
+
+
+def test_auc_by_hand_with_ties_and_roc_area():
+    positive = np.array([3.0, 2.0, 2.0])
+    negative = np.array([2.0, 1.0])
+    # pairs: 3>2, 3>1, 2=2 (1/2), 2>1, 2=2 (1/2), 2>1 -> 5 of 6
+    assert metrics.roc_auc(positive, negative) == pytest.approx(5 / 6)
+    fpr, tpr = metrics.roc_curve(positive, negative)
+    np.testing.assert_allclose(fpr, [0, 0, 0.5, 1])
+    np.testing.assert_allclose(tpr, [0, 1 / 3, 1, 1])
+    assert np.trapezoid(tpr, fpr) == pytest.approx(5 / 6)
+    rng = np.random.default_rng(1)
+    p, n = rng.integers(0, 20, 300), rng.integers(3, 25, 200)
+    brute = np.mean((p[:, None] > n[None, :]) + 0.5 * (p[:, None] == n[None, :]))
+    assert metrics.roc_auc(p, n) == pytest.approx(brute)
+    assert np.trapezoid(*metrics.roc_curve(p, n)[::-1]) == pytest.approx(brute)
 
 
 # --------------------------------------------------------------------------------------------------

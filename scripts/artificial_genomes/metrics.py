@@ -12,6 +12,9 @@ Conventions that matter when reading the numbers:
   other site is undefined. It is set to 0 here (no variation, no association), and the LD summaries
   use only pairs of sites that are polymorphic in the real training haplotypes, so real LD is never
   diluted by such zeros. Nothing here ever returns NaN.
+- Spectra of different sets are compared at one haplotype count: each is projected to ``n``
+  haplotypes drawn without replacement (hypergeometric projection), so that 5000 AGs and 1000
+  test haplotypes are judged on the same frequency grid.
 - Nearest-neighbour adversarial accuracy follows Yale et al. 2020 with a strict ``>``: a tie between
   the distance to the nearest haplotype of the other set and to the nearest other haplotype of the
   same set counts as "not separable". This is the convention that reproduces the values measured on
@@ -21,7 +24,9 @@ Conventions that matter when reading the numbers:
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.stats import wasserstein_distance
+import ot
+from scipy.special import gammaln
+from scipy.stats import rankdata, wasserstein_distance
 
 # Rows of the left matrix per Hamming-distance chunk: 2048 x 5000 float32 is 40 MB.
 HAMMING_CHUNK = 2048
@@ -95,6 +100,150 @@ def allele_frequency_agreement(real, synthetic) -> dict:
     _check_same_sites(real_af, synthetic_af)
     rmse = float(np.sqrt(np.mean((real_af - synthetic_af) ** 2)))
     return {"r": pearson_r(real_af, synthetic_af), "rmse": rmse}
+
+
+# --------------------------------------------------------------------------------------------------
+# Site frequency spectrum
+# --------------------------------------------------------------------------------------------------
+
+
+def site_frequency_spectrum(haplotypes, n: int | None = None, folded: bool = True) -> np.ndarray:
+    """Number of sites per allele count, in a sample of ``n`` haplotypes.
+
+    With ``n`` below the number of haplotypes the spectrum is projected: each site with ``k`` ALT
+    alleles among ``N`` haplotypes contributes its hypergeometric probability of showing ``j``
+    ALT alleles among ``n`` haplotypes drawn without replacement, for every ``j``. The result is
+    the expected spectrum of a random subsample of size ``n``, without the noise of drawing one,
+    so that sets of different sizes are compared on one grid.
+
+    Parameters
+    ----------
+    haplotypes : numpy.ndarray, int8, shape (n_haplotypes, n_variants)
+    n : int, optional
+        Haplotype count to project to (``2 <= n <= n_haplotypes``); defaults to n_haplotypes
+        (the plain spectrum, integer counts).
+    folded : bool
+        Count minor alleles (class ``m`` holds sites whose rarer allele appears ``m`` times,
+        ``0 <= m <= n // 2``), since the ALT allele is not necessarily the derived one; otherwise
+        count ALT alleles (``0 <= j <= n``).
+
+    Returns
+    -------
+    numpy.ndarray, float64, shape (n // 2 + 1,) folded or (n + 1,) unfolded
+        (Expected) number of sites per class; sums to n_variants. Class 0 holds the sites that
+        are monomorphic in the sample.
+    """
+    haplotypes = _as_matrix(haplotypes)
+    total = haplotypes.shape[0]
+    n = total if n is None else int(n)
+    if not 1 <= n <= total:
+        raise ValueError(f"cannot project {total} haplotypes to {n}: need 1 <= n <= {total}")
+    counts = haplotypes.sum(axis=0, dtype=np.int64)
+    if n == total:
+        spectrum = np.bincount(counts, minlength=total + 1).astype(np.float64)
+    else:
+        k, multiplicity = np.unique(counts, return_counts=True)
+        spectrum = multiplicity.astype(np.float64) @ _hypergeometric_pmf(total, k, n)
+    if not folded:
+        return spectrum
+    half = n // 2
+    minor = spectrum[: half + 1].copy()
+    minor[: n - half] += spectrum[n:half:-1]  # class m also holds the sites with n - m ALT
+    return minor
+
+
+def frequency_class_edges(n: int) -> np.ndarray:
+    """Edges of doubling minor-allele-count classes: 0, 1, 2, 3-4, 5-8, 9-16, ... up to n // 2.
+
+    Parameters
+    ----------
+    n : int
+        Haplotype count of the (projected) folded spectrum.
+
+    Returns
+    -------
+    numpy.ndarray, int64, shape (n_classes + 1,)
+        Class ``c`` holds minor allele counts ``edges[c] <= m < edges[c + 1]``; the last edge is
+        ``n // 2 + 1``.
+    """
+    top = n // 2 + 1
+    edges = [0, 1, 2]
+    while edges[-1] < top:
+        edges.append(2 * edges[-1] - 1)
+    edges = np.array(edges, dtype=np.int64)
+    edges = edges[edges < top]
+    return np.append(edges, top)
+
+
+def binned_spectrum(sfs, edges) -> np.ndarray:
+    """Sum of a folded spectrum over the classes given by ``edges``.
+
+    Parameters
+    ----------
+    sfs : numpy.ndarray, float, shape (n // 2 + 1,)
+    edges : numpy.ndarray, int, shape (n_classes + 1,)
+        From :func:`frequency_class_edges`.
+
+    Returns
+    -------
+    numpy.ndarray, float64, shape (n_classes,)
+    """
+    cumulative = np.concatenate([[0.0], np.cumsum(np.asarray(sfs, dtype=np.float64))])
+    return cumulative[edges[1:]] - cumulative[edges[:-1]]
+
+
+def sfs_distance(sfs_a, sfs_b, n: int) -> float:
+    """Total variation distance between two folded spectra of ``n`` haplotypes, on doubling classes.
+
+    The share of sites that would have to move to another frequency class
+    (:func:`frequency_class_edges`) to turn one spectrum into the other: 0 for equal spectra, 1
+    when they share no class. The classes double in width so that the many rare classes are not
+    drowned by the noise of the sparsely filled common ones.
+
+    Parameters
+    ----------
+    sfs_a, sfs_b : numpy.ndarray, float, shape (n // 2 + 1,)
+        Folded spectra over the same sites (each sums to n_variants).
+    n : int
+
+    Returns
+    -------
+    float
+        In [0, 1]; 0.0 when there are no sites.
+    """
+    edges = frequency_class_edges(n)
+    a, b = binned_spectrum(sfs_a, edges), binned_spectrum(sfs_b, edges)
+    total = max(a.sum(), b.sum())
+    return float(0.5 * np.abs(a - b).sum() / total) if total > 0 else 0.0
+
+
+def rare_variant_counts(sfs, n: int, rare_frequency: float = 0.01) -> dict:
+    """Sites by minor allele count in a folded spectrum of ``n`` haplotypes.
+
+    Parameters
+    ----------
+    sfs : numpy.ndarray, float, shape (n // 2 + 1,)
+    n : int
+    rare_frequency : float
+        A site is rare when its minor allele frequency ``m / n`` is below this (and ``m >= 1``).
+
+    Returns
+    -------
+    dict
+        ``monomorphic`` (m = 0), ``singletons`` (m = 1), ``rare`` (1 <= m < rare_frequency * n,
+        singletons included; 0 when n is too small for any such class), ``common`` (the other
+        polymorphic sites) and ``segregating`` (m >= 1), as floats (expected counts).
+    """
+    sfs = np.asarray(sfs, dtype=np.float64)
+    m = np.arange(sfs.size)
+    rare = (m >= 1) & (m < rare_frequency * n)
+    return {
+        "monomorphic": float(sfs[0]),
+        "singletons": float(sfs[1]) if sfs.size > 1 else 0.0,
+        "rare": float(sfs[rare].sum()),
+        "common": float(sfs[(m >= 1) & ~rare].sum()),
+        "segregating": float(sfs[1:].sum()),
+    }
 
 
 # --------------------------------------------------------------------------------------------------
@@ -209,6 +358,41 @@ def wasserstein_per_component(a, b) -> np.ndarray:
     if a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[1]:
         raise ValueError(f"point clouds of incompatible shapes {a.shape} and {b.shape}")
     return np.array([wasserstein_distance(a[:, k], b[:, k]) for k in range(a.shape[1])])
+
+
+def wasserstein_2d(a, b, n: int = 1500, seed: int = 0) -> float:
+    """Wasserstein-1 distance between two 2-D point clouds, exact on random subsets.
+
+    The optimal transport cost (Euclidean ground distance, network simplex of POT's ``ot.emd2``)
+    between ``n`` points drawn without replacement from each cloud. Unlike distances per axis, it
+    sees a wrong joint shape (clusters in the wrong places of the plane). Two samples of the same
+    distribution are at a distance that shrinks slowly with ``n``, so compare values computed
+    with the same ``n`` only.
+
+    Parameters
+    ----------
+    a : numpy.ndarray, float, shape (n_a, 2)
+    b : numpy.ndarray, float, shape (n_b, 2)
+    n : int
+        Points drawn from each cloud (all points of a smaller cloud).
+    seed : int
+
+    Returns
+    -------
+    float
+        In the units of the coordinates.
+    """
+    a = np.asarray(a, dtype=np.float64)
+    b = np.asarray(b, dtype=np.float64)
+    if a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[1] or len(a) == 0 or len(b) == 0:
+        raise ValueError(f"point clouds of incompatible shapes {a.shape} and {b.shape}")
+    rng = np.random.default_rng(seed)
+    a = a[rng.choice(len(a), size=min(n, len(a)), replace=False)]
+    b = b[rng.choice(len(b), size=min(n, len(b)), replace=False)]
+    cost = ot.dist(a, b, metric="euclidean")
+    weights_a = np.full(len(a), 1.0 / len(a))
+    weights_b = np.full(len(b), 1.0 / len(b))
+    return float(ot.emd2(weights_a, weights_b, cost, numItermax=10**7))
 
 
 # --------------------------------------------------------------------------------------------------
@@ -402,19 +586,22 @@ def ld_decay(r2, distance, edges) -> tuple[np.ndarray, np.ndarray]:
 
 
 def random_triplets(
-    chrom, n_triplets: int = 10000, window: int = 50, seed: int = 0
+    chrom, n_triplets: int = 10000, window: int | None = 50, seed: int = 0
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Random triplets of distinct nearby sites on one chromosome.
+    """Random triplets of distinct sites on one chromosome, nearby or anywhere.
 
     Parameters
     ----------
     chrom : numpy.ndarray, str, shape (n_sites,)
         Contig of each site, sites in genomic order.
     n_triplets : int
-        Triplets drawn (with replacement; triplets off a contig are dropped, so fewer may come
-        back).
-    window : int
-        The three sites lie within ``window + 1`` consecutive sites.
+        Triplets drawn (with replacement). With a ``window``, triplets off a contig are dropped,
+        so fewer may come back.
+    window : int or None
+        The three sites lie within ``window + 1`` consecutive sites. ``None``: three distinct
+        sites drawn uniformly from one contig, the contig chosen with probability proportional
+        to its number of triplets (every same-contig triplet equally likely); contigs with fewer
+        than 3 sites are never chosen.
     seed : int
 
     Returns
@@ -427,8 +614,10 @@ def random_triplets(
     empty = np.zeros(0, dtype=np.int64)
     if n < 3:
         return empty, empty, empty
-    window = max(2, min(window, n - 1))
     rng = np.random.default_rng(seed)
+    if window is None:
+        return _uniform_triplets(chrom, n_triplets, rng)
+    window = max(2, min(window, n - 1))
     i = rng.integers(0, n - 2, size=n_triplets)
     span = np.minimum(window, n - 1 - i)
     a = rng.integers(1, span + 1)
@@ -439,6 +628,37 @@ def random_triplets(
     j, k = i + np.minimum(a, b), i + np.maximum(a, b)
     keep = (chrom[i] == chrom[j]) & (chrom[i] == chrom[k])
     return i[keep], j[keep], k[keep]
+
+
+def gap_triplets(
+    chrom, gap: int, n_max: int | None = None, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Triplets of sites ``(i, i + gap, i + 2 gap)`` on one chromosome (Yelmen et al. 2021).
+
+    Parameters
+    ----------
+    chrom : numpy.ndarray, str, shape (n_sites,)
+        Contig of each site, sites in genomic order.
+    gap : int
+        Distance between consecutive sites of a triplet, in sites (1 = adjacent SNPs).
+    n_max : int, optional
+        Keep a random subset of at most this many triplets (all of them by default).
+    seed : int
+        Seed of the subset.
+
+    Returns
+    -------
+    i, j, k : numpy.ndarray, int64, shape (n_triplets,)
+        ``j = i + gap``, ``k = i + 2 gap``, in increasing order of ``i``.
+    """
+    chrom = np.asarray(chrom)
+    if gap < 1:
+        raise ValueError(f"gap must be at least 1, got {gap}")
+    i = np.arange(max(0, chrom.size - 2 * gap), dtype=np.int64)
+    i = i[(chrom[i] == chrom[i + gap]) & (chrom[i] == chrom[i + 2 * gap])]
+    if n_max is not None and i.size > n_max:
+        i = np.sort(np.random.default_rng(seed).choice(i, size=n_max, replace=False))
+    return i, i + gap, i + 2 * gap
 
 
 def three_point_correlation(haplotypes, i, j, k, chunk: int = 4096) -> np.ndarray:
@@ -679,6 +899,168 @@ def pairwise_distance_sample(a, b=None, n: int = 2000, seed: int = 0) -> np.ndar
 
 
 # --------------------------------------------------------------------------------------------------
+# Population structure
+# --------------------------------------------------------------------------------------------------
+
+
+def hudson_fst(a, b) -> float:
+    """Hudson's F_ST between two sets of haplotypes, as a ratio of averages over sites.
+
+    Per site (Hudson et al. 1992, in the form of Bhatia et al. 2013, eq. 10), with ALT
+    frequencies ``p1``, ``p2`` in ``n1``, ``n2`` haplotypes::
+
+        N = (p1 - p2)^2 - p1 (1 - p1) / (n1 - 1) - p2 (1 - p2) / (n2 - 1)
+        D = p1 (1 - p2) + p2 (1 - p1)
+
+    and ``F_ST = sum(N) / sum(D)``, the estimator scikit-allel's ``hudson_fst`` returns the terms
+    of. Fixed differences give 1; two samples of one population give about 0 (slightly below it
+    by chance; two identical samples give exactly ``-1 / (n - 1)``, the sample-size correction).
+
+    Parameters
+    ----------
+    a : numpy.ndarray, int8, shape (n1, n_variants)
+    b : numpy.ndarray, int8, shape (n2, n_variants)
+        At least 2 haplotypes each.
+
+    Returns
+    -------
+    float
+        0.0 when no site is polymorphic in the two sets together (``sum(D) == 0``).
+    """
+    a, b = _as_matrix(a), _as_matrix(b)
+    _check_same_sites(a[0], b[0])
+    if a.shape[0] < 2 or b.shape[0] < 2:
+        raise ValueError(
+            f"F_ST needs at least 2 haplotypes per set, got {a.shape[0]} and {b.shape[0]}"
+        )
+    p1, p2 = allele_frequency(a), allele_frequency(b)
+    n1, n2 = a.shape[0], b.shape[0]
+    numerator = (p1 - p2) ** 2 - p1 * (1 - p1) / (n1 - 1) - p2 * (1 - p2) / (n2 - 1)
+    denominator = p1 * (1 - p2) + p2 * (1 - p1)
+    total = denominator.sum()
+    return float(numerator.sum() / total) if total > 0 else 0.0
+
+
+def nearest_neighbour_labels(distances, labels, k: int = 10) -> np.ndarray:
+    """Label of each query by a vote of its ``k`` nearest reference items.
+
+    Each of the ``k`` nearest references votes for its label; a tie between labels goes to the
+    one whose voters are nearer (the votes are weighted ``1 + 1e-6 / (1 + rank)``), and ties in
+    distance at the k-th place are broken by reference index.
+
+    Parameters
+    ----------
+    distances : numpy.ndarray, int or float, shape (n_query, n_reference)
+        Distance of each query to each reference (e.g. Hamming distances of AGs to training
+        haplotypes).
+    labels : numpy.ndarray, str, shape (n_reference,)
+        Label of each reference.
+    k : int
+        Voters per query (capped at n_reference).
+
+    Returns
+    -------
+    numpy.ndarray, str, shape (n_query,)
+    """
+    distances = np.asarray(distances)
+    labels = np.asarray(labels)
+    if distances.ndim != 2 or distances.shape[1] != labels.size or labels.size == 0:
+        raise ValueError(
+            f"distances of shape {distances.shape} do not match {labels.size} reference labels"
+        )
+    k = max(1, min(k, labels.size))
+    if k < labels.size:
+        nearest = np.argpartition(distances, k - 1, axis=1)[:, :k]
+    else:
+        nearest = np.broadcast_to(np.arange(labels.size), (distances.shape[0], k))
+    # order the k voters by distance, then reference index
+    order = np.lexsort((nearest, np.take_along_axis(distances, nearest, axis=1)), axis=1)
+    nearest = np.take_along_axis(nearest, order, axis=1)
+    groups, codes = np.unique(labels, return_inverse=True)
+    weights = 1.0 + 1e-6 / (1.0 + np.arange(k))
+    votes = np.zeros((distances.shape[0], groups.size))
+    rows = np.repeat(np.arange(distances.shape[0]), k)
+    np.add.at(votes, (rows, codes[nearest].ravel()), np.tile(weights, distances.shape[0]))
+    return groups[votes.argmax(axis=1)]
+
+
+def label_shares(labels, groups) -> np.ndarray:
+    """Share of items carrying each of the given labels.
+
+    Parameters
+    ----------
+    labels : numpy.ndarray, str, shape (n,)
+    groups : sequence of str, length n_groups
+
+    Returns
+    -------
+    numpy.ndarray, float64, shape (n_groups,)
+        ``count(label == group) / n``; 0 for every group when ``n == 0``.
+    """
+    labels = np.asarray(labels)
+    counts = np.array([np.count_nonzero(labels == g) for g in groups], dtype=np.float64)
+    return counts / labels.size if labels.size else counts
+
+
+# --------------------------------------------------------------------------------------------------
+# Membership inference
+# --------------------------------------------------------------------------------------------------
+
+
+def roc_auc(positive, negative) -> float:
+    """Area under the ROC curve of a score, by the Mann-Whitney rank statistic.
+
+    The probability that a random positive scores above a random negative, ties counting one
+    half: 1 when every positive scores above every negative, 0.5 when the score does not tell
+    them apart.
+
+    Parameters
+    ----------
+    positive : numpy.ndarray, float, shape (n_positive,)
+        Scores of the positives (for membership inference: training haplotypes, the members).
+    negative : numpy.ndarray, float, shape (n_negative,)
+        Scores of the negatives (test haplotypes, the non-members).
+
+    Returns
+    -------
+    float
+    """
+    positive = np.asarray(positive, dtype=np.float64).ravel()
+    negative = np.asarray(negative, dtype=np.float64).ravel()
+    if positive.size == 0 or negative.size == 0:
+        raise ValueError("the AUC needs at least one positive and one negative score")
+    ranks = rankdata(np.concatenate([positive, negative]))  # ties get their average rank
+    u = ranks[: positive.size].sum() - positive.size * (positive.size + 1) / 2
+    return float(u / (positive.size * negative.size))
+
+
+def roc_curve(positive, negative) -> tuple[np.ndarray, np.ndarray]:
+    """False- and true-positive rates of "score >= t" over every threshold t.
+
+    Parameters
+    ----------
+    positive : numpy.ndarray, float, shape (n_positive,)
+    negative : numpy.ndarray, float, shape (n_negative,)
+
+    Returns
+    -------
+    fpr, tpr : numpy.ndarray, float64, shape (n_thresholds + 1,)
+        From (0, 0) (threshold above every score) to (1, 1), one point per distinct score in
+        decreasing order; the trapezoidal area under it equals :func:`roc_auc`.
+    """
+    positive = np.asarray(positive, dtype=np.float64).ravel()
+    negative = np.asarray(negative, dtype=np.float64).ravel()
+    if positive.size == 0 or negative.size == 0:
+        raise ValueError("the ROC curve needs at least one positive and one negative score")
+    thresholds = np.unique(np.concatenate([positive, negative]))[::-1]
+    tp = np.searchsorted(np.sort(-positive), -thresholds, side="right")
+    fp = np.searchsorted(np.sort(-negative), -thresholds, side="right")
+    tpr = np.concatenate([[0.0], tp / positive.size])
+    fpr = np.concatenate([[0.0], fp / negative.size])
+    return fpr, tpr
+
+
+# --------------------------------------------------------------------------------------------------
 # helpers
 # --------------------------------------------------------------------------------------------------
 
@@ -739,3 +1121,48 @@ def _nearest(a, b, chunk):
         if not same:
             np.minimum(col_min, d.min(axis=0), out=col_min)
     return row_min, (None if same else col_min)
+
+
+def _hypergeometric_pmf(total, k, n):
+    """P(j ALT among n of ``total`` haplotypes drawn without replacement | k ALT in all).
+
+    Returns float64 of shape (k.size, n + 1), from a table of log-factorials (scipy's
+    ``hypergeom.pmf`` gives the same numbers some 50 times slower).
+    """
+    log_factorial = gammaln(np.arange(total + 2, dtype=np.float64))  # log(x!) = gammaln(x + 1)
+    log_factorial = log_factorial[1:]
+    j = np.arange(n + 1)[None, :]
+    k = np.asarray(k, dtype=np.int64)[:, None]
+    valid = (j <= k) & (n - j <= total - k)
+    jj = np.where(valid, j, 0)
+
+    def log_choose(a, b):
+        return log_factorial[a] - log_factorial[b] - log_factorial[a - b]
+
+    log_p = log_choose(k, jj) + log_choose(total - k, np.where(valid, n - jj, 0))
+    log_p -= log_choose(np.int64(total), np.int64(n))
+    return np.where(valid, np.exp(log_p), 0.0)
+
+
+def _uniform_triplets(chrom, n_triplets, rng):
+    """Three distinct sites of one contig, uniformly among all same-contig triplets."""
+    starts = np.flatnonzero(np.r_[True, chrom[1:] != chrom[:-1]])
+    sizes = np.diff(np.r_[starts, chrom.size]).astype(np.float64)
+    weights = sizes * (sizes - 1) * (sizes - 2)
+    empty = np.zeros(0, dtype=np.int64)
+    if weights.sum() == 0:
+        return empty, empty, empty
+    contig = rng.choice(starts.size, size=n_triplets, p=weights / weights.sum())
+    size = sizes[contig].astype(np.int64)
+    draws = rng.integers(0, size[:, None], size=(n_triplets, 3))
+    while True:  # redraw the triplets with a repeated site
+        clash = (
+            (draws[:, 0] == draws[:, 1])
+            | (draws[:, 0] == draws[:, 2])
+            | (draws[:, 1] == draws[:, 2])
+        )
+        if not clash.any():
+            break
+        draws[clash] = rng.integers(0, size[clash, None], size=(int(clash.sum()), 3))
+    draws = np.sort(draws, axis=1) + starts[contig][:, None]
+    return draws[:, 0], draws[:, 1], draws[:, 2]
