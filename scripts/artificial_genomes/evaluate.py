@@ -26,15 +26,23 @@ log = logging.getLogger(__name__)
 
 FIGURES = {
     "af_scatter": "allele_frequency.png",
+    "sfs": "site_frequency_spectrum.png",
     "pca": "pca.png",
+    "structure": "population_structure.png",
     "ld_decay": "ld_decay.png",
     "ld_heatmap": "ld_heatmap.png",
     "three_point": "three_point_correlation.png",
     "hamming": "hamming_distances.png",
     "nearest_neighbour": "nearest_neighbour.png",
+    "membership_inference": "membership_inference.png",
 }
 # Principal components whose Wasserstein distances are averaged into the summary number.
 PCA_SUMMARY_COMPONENTS = 4
+# Singleton and rare-site ratios (AG / real) are reported only where the real set has at least this
+# many such sites (expected, after projection): a ratio of a handful of sites is noise.
+SFS_RATIO_MIN_SITES = 10
+# SNP gaps of the three-point correlations of triplets (i, i + g, i + 2g), as in Yelmen et al. 2021.
+THREE_POINT_GAPS = (1, 4, 16, 64, 256)
 
 
 def run_evaluate(
@@ -52,9 +60,12 @@ def run_evaluate(
     ld_min_maf: float = 0.01,
     ld_bins: int = 20,
     heatmap_sites: int = 200,
-    n_triplets: int = 10000,
-    triplet_window: int = 50,
+    n_triplets: int = 5000,
+    triplet_gaps=THREE_POINT_GAPS,
     distance_sample: int = 2000,
+    rare_frequency: float = 0.01,
+    pca_2d_sample: int = 1500,
+    knn_k: int = 10,
 ) -> dict:
     """Compute all metrics of a set of AGs, write ``metrics.json`` and the figures.
 
@@ -85,11 +96,22 @@ def run_evaluate(
         Log-spaced distance bins of the LD decay.
     heatmap_sites : int
         SNPs in the r^2 heatmap window.
-    n_triplets, triplet_window : int
-        Random triplets of LD SNPs, each within ``triplet_window`` consecutive LD SNPs, for the
-        three-point correlations.
+    n_triplets : int
+        Triplets per group for the three-point correlations (a random subset where there are
+        more): one group per gap of ``triplet_gaps`` and one of random triplets anywhere on a
+        contig, all among the LD SNPs.
+    triplet_gaps : sequence of int
+        Gaps g, in LD SNPs, of the triplets (i, i + g, i + 2g).
     distance_sample : int
         Haplotypes drawn per set for the pairwise-distance distributions.
+    rare_frequency : float
+        Minor allele frequency below which a site counts as rare in the site frequency spectrum.
+    pca_2d_sample : int
+        Points drawn per cloud for the optimal-transport distance on PC1-PC2 (capped at the
+        smallest set, the same size for the AGs and the yardstick).
+    knn_k : int
+        Nearest training haplotypes (Hamming distance) whose population labels vote for the
+        label of an AG or a test haplotype.
 
     Returns
     -------
@@ -143,6 +165,33 @@ def run_evaluate(
             f"Allele frequencies {label}",
         )
 
+    with _timed(timings, "sfs"):
+        sfs = _sfs_metrics({"train": train, "test": test, "ag": synthetic}, rare_frequency)
+        result["sfs_distance"] = sfs["distance_ag"]
+        result["singleton_ratio"] = sfs["singleton_ratio_ag"]
+        result["rare_ratio"] = sfs["rare_ratio_ag"]
+        yardstick["sfs_distance"] = sfs["distance_test"]
+        yardstick["singleton_ratio"] = sfs["singleton_ratio_test"]
+        yardstick["rare_ratio"] = sfs["rare_ratio_test"]
+        result["sfs"] = sfs["summary"]
+        plots.site_frequency_spectrum(
+            sfs["edges"],
+            {
+                "real train": sfs["binned"]["train"],
+                "real test": sfs["binned"]["test"],
+                "AG": sfs["binned"]["ag"],
+            },
+            {
+                "real train": sfs["classes"]["train"],
+                "real test": sfs["classes"]["test"],
+                "AG": sfs["classes"]["ag"],
+            },
+            sfs["n"],
+            rare_frequency,
+            figure_dir / FIGURES["sfs"],
+            f"Site frequency spectrum {label}",
+        )
+
     with _timed(timings, "pca"):
         pca = metrics.fit_pca(train, n_components=n_components, seed=seeds["pca"])
         train_scores = pca.transform(train)
@@ -156,7 +205,24 @@ def run_evaluate(
         result["pca_w1_train"] = float(np.mean(w_train[:k] / scale[:k]))
         result["pca_w1_test"] = float(np.mean(w_test[:k] / scale[:k]))
         yardstick["pca_w1"] = float(np.mean(w_yard[:k] / scale[:k]))
+        # the joint PC1-PC2 cloud: exact optimal transport on equal-size random subsets
+        n_2d = min(pca_2d_sample, train.shape[0], test.shape[0], synthetic.shape[0])
+        plane = min(2, len(scale))
+        xy = {
+            name: scores[:, :plane] / scale[:plane]
+            for name, scores in (("train", train_scores), ("test", test_scores), ("ag", ag_scores))
+        }
+        result["pca_emd_train"] = metrics.wasserstein_2d(
+            xy["ag"], xy["train"], n_2d, seeds["pca_emd_train"]
+        )
+        result["pca_emd_test"] = metrics.wasserstein_2d(
+            xy["ag"], xy["test"], n_2d, seeds["pca_emd_test"]
+        )
+        yardstick["pca_emd"] = metrics.wasserstein_2d(
+            xy["test"], xy["train"], n_2d, seeds["pca_emd_yard"]
+        )
         result["pca"] = {
+            "emd_points": int(n_2d),
             "explained_variance_ratio": pca.explained_variance_ratio.tolist(),
             "score_sd_train": scale.tolist(),
             "w1_ag_train": w_train.tolist(),
@@ -207,24 +273,32 @@ def run_evaluate(
         result["ld"]["heatmap_sites"] = int(window.size)
 
     with _timed(timings, "three_point"):
-        sites = ld["sites"]
-        i, j, k = (
-            sites[x]
-            for x in metrics.random_triplets(
-                real.chrom[sites], n_triplets, triplet_window, seeds["triplets"]
-            )
+        c3 = _three_point_metrics(
+            real.chrom,
+            ld["sites"],
+            {"train": train, "test": test, "ag": synthetic},
+            triplet_gaps,
+            n_triplets,
+            seeds["triplets"],
         )
-        c3 = {
-            name: metrics.three_point_correlation(haplotypes, i, j, k)
-            for name, haplotypes in (("train", train), ("test", test), ("ag", synthetic))
+        result["three_point_r"] = c3["r_ag"]
+        yardstick["three_point_r"] = c3["r_test"]
+        for group, values in c3["groups"].items():
+            result[f"three_point_r_{group}"] = values["r_ag"]
+            yardstick[f"three_point_r_{group}"] = values["r_test"]
+        result["three_point"] = {
+            "groups": {
+                group: {k: v for k, v in values.items() if k in ("n_triplets", "r_ag", "r_test")}
+                for group, values in c3["groups"].items()
+            },
+            "gaps": [int(g) for g in triplet_gaps],
+            "triplets_per_group": int(n_triplets),
         }
-        result["three_point_r"] = metrics.pearson_r(c3["train"], c3["ag"])
-        yardstick["three_point_r"] = metrics.pearson_r(c3["train"], c3["test"])
-        result["three_point"] = {"n_triplets": int(i.size), "window": int(triplet_window)}
-        plots.three_point_scatter(
-            c3["train"],
-            c3["ag"],
-            c3["test"],
+        plots.three_point_panels(
+            {
+                group: (values["train"], values["ag"], values["test"], values["r_ag"])
+                for group, values in c3["groups"].items()
+            },
             figure_dir / FIGURES["three_point"],
             f"3-point correlations {label}",
         )
@@ -286,6 +360,47 @@ def run_evaluate(
             nn_test_train,
             figure_dir / FIGURES["nearest_neighbour"],
             f"Nearest-neighbour distances {label}",
+        )
+
+    with _timed(timings, "population_structure"):
+        structure = _structure_metrics(train_set, test_set, synthetic, d, knn_k)
+        main = structure["levels"].get(structure["level"]) if structure["level"] else None
+        result["fst_ag"] = main["fst_mean_ag"] if main else None
+        result["population_share_tv"] = main["share_tv_ag"] if main else None
+        yardstick["fst_ag"] = main["fst_mean_test"] if main else None
+        yardstick["population_share_tv"] = main["share_tv_test"] if main else None
+        result["structure"] = structure
+        plots.population_structure(
+            main,
+            structure["level"],
+            figure_dir / FIGURES["structure"],
+            f"Population structure {label}",
+        )
+
+    with _timed(timings, "membership_inference"):
+        # distance to closest record: each real haplotype's distance to its nearest AG
+        dcr_train = d["ag_train"].min(axis=0)
+        dcr_test = d["ag_test"].min(axis=0)
+        result["mia_auc"] = metrics.roc_auc(-dcr_train, -dcr_test)
+        fpr, tpr = metrics.roc_curve(-dcr_train, -dcr_test)
+        result["mia"] = {
+            "score": "minus the Hamming distance to the nearest AG",
+            "members": "training haplotypes",
+            "non_members": "test haplotypes",
+            "dcr_mean_train": float(dcr_train.mean()),
+            "dcr_mean_test": float(dcr_test.mean()),
+            "dcr_zero_train": int(np.count_nonzero(dcr_train == 0)),
+            "dcr_zero_test": int(np.count_nonzero(dcr_test == 0)),
+            "tpr_at_fpr_1pct": float(np.interp(0.01, fpr, tpr)),
+        }
+        plots.membership_inference(
+            dcr_train,
+            dcr_test,
+            fpr,
+            tpr,
+            result["mia_auc"],
+            figure_dir / FIGURES["membership_inference"],
+            f"Membership inference {label}",
         )
 
     with _timed(timings, "distance_distributions"):
@@ -383,6 +498,148 @@ def _ld_metrics(real, sets, train_af, *, seed, width, subset_sites, min_maf, n_b
     return out
 
 
+def _sfs_metrics(sets, rare_frequency):
+    """Folded spectra of every set projected to the smallest set's size, and their summaries.
+
+    The singleton and rare-site ratios (AGs or test set over training set) are None where the
+    training set has fewer than ``SFS_RATIO_MIN_SITES`` such sites.
+    """
+    n = min(h.shape[0] for h in sets.values())
+    spectra = {name: metrics.site_frequency_spectrum(h, n) for name, h in sets.items()}
+    edges = metrics.frequency_class_edges(n)
+    classes = {
+        name: metrics.rare_variant_counts(x, n, rare_frequency) for name, x in spectra.items()
+    }
+    out = {
+        "n": n,
+        "edges": edges,
+        "binned": {name: metrics.binned_spectrum(x, edges) for name, x in spectra.items()},
+        "classes": classes,
+    }
+    for name in ("test", "ag"):
+        out[f"distance_{name}"] = metrics.sfs_distance(spectra["train"], spectra[name], n)
+        for kind in ("singleton", "rare"):
+            key = "singletons" if kind == "singleton" else "rare"
+            real_count = classes["train"][key]
+            out[f"{kind}_ratio_{name}"] = (
+                _ratio(classes[name][key], real_count)
+                if real_count >= SFS_RATIO_MIN_SITES
+                else None
+            )
+    out["summary"] = {
+        "n_haplotypes": int(n),
+        "rare_frequency": float(rare_frequency),
+        "class_edges": edges.tolist(),
+        "sites_per_class": {name: x.tolist() for name, x in out["binned"].items()},
+        "classes": classes,
+    }
+    return out
+
+
+def _three_point_metrics(chrom, sites, sets, gaps, n_triplets, seed):
+    """Three-point correlations of triplets at each gap and of random triplets, among ``sites``.
+
+    The summary r is the mean over the groups that hold at least 2 triplets of the correlation
+    between the training set's values and those of the AGs (or of the test set); a group with
+    fewer triplets (a gap longer than a contig) has r None.
+    """
+    site_chrom = chrom[sites]
+    triplets = {f"gap{g}": metrics.gap_triplets(site_chrom, int(g), n_triplets, seed) for g in gaps}
+    triplets["random"] = metrics.random_triplets(site_chrom, n_triplets, None, seed)
+    i, j, k = (np.concatenate([t[x] for t in triplets.values()]) for x in range(3))
+    values = {
+        name: metrics.three_point_correlation(h, sites[i], sites[j], sites[k])
+        for name, h in sets.items()
+    }
+    bounds = np.cumsum([0] + [t[0].size for t in triplets.values()])
+    groups = {}
+    for (group, _), lo, hi in zip(triplets.items(), bounds[:-1], bounds[1:]):
+        part = {name: v[lo:hi] for name, v in values.items()}
+        part["n_triplets"] = int(hi - lo)
+        enough = part["n_triplets"] >= 2
+        part["r_ag"] = metrics.pearson_r(part["train"], part["ag"]) if enough else None
+        part["r_test"] = metrics.pearson_r(part["train"], part["test"]) if enough else None
+        groups[group] = part
+    used = [g for g in groups.values() if g["n_triplets"] >= 2]
+    if not used:
+        log.warning("no SNP triplets among %d LD SNPs: three-point r set to 0", sites.size)
+    return {
+        "groups": groups,
+        "r_ag": float(np.mean([g["r_ag"] for g in used])) if used else 0.0,
+        "r_test": float(np.mean([g["r_test"] for g in used])) if used else 0.0,
+    }
+
+
+def _structure_metrics(train_set, test_set, synthetic, d, k):
+    """Population labels of AGs and test haplotypes by k-NN vote, shares and Hudson F_ST per group.
+
+    Each AG (and each test haplotype, for the yardstick) takes the majority label of its ``k``
+    nearest training haplotypes in Hamming distance. Per group P: the share of haplotypes
+    labelled P, and Hudson's F_ST between the training haplotypes of P and the AGs (test
+    haplotypes) labelled P, where both sets hold at least 2 haplotypes. Done for both label
+    levels; the summary uses super-populations when the training set has at least two, else
+    populations.
+    """
+    train, test = train_set.haplotypes, test_set.haplotypes
+    out = {"k": int(k), "distance": "Hamming", "level": None, "levels": {}}
+    for level in ("super_population", "population"):
+        labels = getattr(train_set, f"haplotype_{level}")
+        if np.all(labels == ""):
+            continue
+        labels = np.where(labels == "", "unknown", labels)
+        true_test = getattr(test_set, f"haplotype_{level}")
+        true_test = np.where(true_test == "", "unknown", true_test)
+        groups = sorted(set(labels.tolist()))
+        ag_labels = metrics.nearest_neighbour_labels(d["ag_train"], labels, k)
+        test_labels = metrics.nearest_neighbour_labels(d["test_train"], labels, k)
+        share_train = metrics.label_shares(labels, groups)
+        share_ag = metrics.label_shares(ag_labels, groups)
+        share_test_knn = metrics.label_shares(test_labels, groups)
+        fst_ag, fst_test = [], []
+        for group in groups:
+            real_group = train[labels == group]
+            fst_ag.append(_fst_or_none(real_group, synthetic[ag_labels == group]))
+            fst_test.append(_fst_or_none(real_group, test[test_labels == group]))
+        found_ag = [x for x in fst_ag if x is not None]
+        found_test = [x for x in fst_test if x is not None]
+        out["levels"][level] = {
+            "groups": groups,
+            "share_train": share_train.tolist(),
+            "share_test": metrics.label_shares(true_test, groups).tolist(),
+            "share_test_knn": share_test_knn.tolist(),
+            "share_ag": share_ag.tolist(),
+            "n_ag": [int(np.count_nonzero(ag_labels == g)) for g in groups],
+            "fst_ag": fst_ag,
+            "fst_test": fst_test,
+            "fst_mean_ag": float(np.mean(found_ag)) if found_ag else None,
+            "fst_mean_test": float(np.mean(found_test)) if found_test else None,
+            "groups_without_ag": int(sum(x is None for x in fst_ag)),
+            "share_tv_ag": float(0.5 * np.abs(share_ag - share_train).sum()),
+            "share_tv_test": float(0.5 * np.abs(share_test_knn - share_train).sum()),
+            "knn_accuracy_test": float(np.mean(test_labels == true_test)),
+        }
+    levels = out["levels"]
+    if "super_population" in levels and len(levels["super_population"]["groups"]) >= 2:
+        out["level"] = "super_population"
+    elif "population" in levels:
+        out["level"] = "population"
+    elif levels:
+        out["level"] = "super_population"
+    else:
+        log.warning("no population labels in the training haplotypes: F_ST and shares skipped")
+    return out
+
+
+def _fst_or_none(a, b):
+    if a.shape[0] < 2 or b.shape[0] < 2:
+        return None
+    return metrics.hudson_fst(a, b)
+
+
+def _ratio(numerator, denominator):
+    return float(numerator / denominator) if denominator > 0 else None
+
+
 def _distance_matrices(train, test, synthetic, seed):
     """All Hamming-distance matrices the metrics need, int32.
 
@@ -442,7 +699,10 @@ def _rmse(a, b) -> float:
 
 def _seeds(seed):
     """One independent seed per random choice, stable when choices are added or removed."""
-    names = "pca plot ld triplets ag_subset d1 d2 aa_train aa_test aa_yard_train aa_yard_test"
+    names = (
+        "pca plot ld triplets ag_subset d1 d2 aa_train aa_test aa_yard_train aa_yard_test "
+        "pca_emd_train pca_emd_test pca_emd_yard"
+    )
     out = {}
     for name in names.split():
         sequence = np.random.SeedSequence([int(seed), zlib.crc32(name.encode())])

@@ -178,26 +178,221 @@ def ld_heatmap(r2_real, r2_ag, path, title: str = "") -> None:
     _save(fig, path)
 
 
-def three_point_scatter(train_c3, ag_c3, test_c3, path, title: str = "") -> None:
-    """Three-point correlation of each SNP triplet in the AGs (and test set) against training.
+def three_point_panels(groups: dict, path, title: str = "") -> None:
+    """Three-point correlations of SNP triplets in the AGs (and test set) against training, one
+    panel per group of triplets (a gap, or random triplets).
 
     Parameters
     ----------
-    train_c3, ag_c3, test_c3 : numpy.ndarray, float, shape (n_triplets,)
+    groups : dict of str to tuple
+        Group name (``"gap1"``, ..., ``"random"``) to ``(train_c3, ag_c3, test_c3, r_ag)``: three
+        float arrays of shape (n_triplets,) and the AG correlation shown in the panel title
+        (``None`` for a group of fewer than 2 triplets).
     path : str or path-like
     title : str
     """
-    fig = Figure(figsize=(5, 5))
-    ax = fig.subplots()
-    values = np.concatenate([train_c3, ag_c3, test_c3])
-    low, high = (float(values.min()), float(values.max())) if values.size else (-1.0, 1.0)
-    ax.plot([low, high], [low, high], color="black", lw=0.8, ls="--", zorder=0)
-    ax.scatter(train_c3, test_c3, s=4, color=TEST_COLOUR, alpha=0.5, label="real test", lw=0)
-    ax.scatter(train_c3, ag_c3, s=4, color=AG_COLOUR, alpha=0.5, label="AG", lw=0)
-    ax.set_xlabel("3-point correlation, real training haplotypes")
-    ax.set_ylabel("3-point correlation")
-    ax.legend(loc="upper left", markerscale=3, frameon=False)
-    ax.set_title(title or "Three-point correlations")
+    n_panels = max(1, len(groups))
+    columns = min(3, n_panels)
+    rows = -(-n_panels // columns)
+    fig = Figure(figsize=(3.6 * columns, 3.5 * rows))
+    axes = np.atleast_1d(fig.subplots(rows, columns)).ravel()
+    for ax, (group, (train_c3, ag_c3, test_c3, r_ag)) in zip(axes, groups.items()):
+        name = f"gap {group[3:]}" if group.startswith("gap") else group
+        if r_ag is None:
+            ax.set_axis_off()
+            ax.text(
+                0.5,
+                0.5,
+                f"{name}: fewer than 2 triplets\n(the contigs are too short)",
+                ha="center",
+                va="center",
+                fontsize=9,
+                transform=ax.transAxes,
+            )
+            continue
+        values = np.concatenate([train_c3, ag_c3, test_c3])
+        low, high = float(values.min()), float(values.max())
+        ax.plot([low, high], [low, high], color="black", lw=0.8, ls="--", zorder=0)
+        ax.scatter(train_c3, test_c3, s=3, color=TEST_COLOUR, alpha=0.4, label="real test", lw=0)
+        ax.scatter(train_c3, ag_c3, s=3, color=AG_COLOUR, alpha=0.4, label="AG", lw=0)
+        ax.set_title(f"{name}: r = {r_ag:.3f} ({len(train_c3)} triplets)", fontsize=9)
+        ax.tick_params(labelsize=7)
+    for ax in axes[len(groups) :]:
+        ax.set_axis_off()
+    drawn = [ax for ax in axes if ax.axison]
+    if drawn:
+        drawn[0].legend(loc="upper left", markerscale=3, frameon=False, fontsize=8)
+    fig.supxlabel("3-point correlation, real training haplotypes", fontsize=9)
+    fig.supylabel("3-point correlation", fontsize=9)
+    fig.suptitle(title or "Three-point correlations")
+    _save(fig, path)
+
+
+def site_frequency_spectrum(
+    edges, spectra: dict, classes: dict, n: int, rare_frequency: float, path, title: str = ""
+) -> None:
+    """Folded site frequency spectra on doubling classes, and sites by frequency class.
+
+    Parameters
+    ----------
+    edges : numpy.ndarray, int, shape (n_classes + 1,)
+        Minor-allele-count class edges (:func:`artificial_genomes.metrics.frequency_class_edges`).
+    spectra : dict of str to numpy.ndarray, float, shape (n_classes,)
+        Label (``"real train"``, ``"real test"``, ``"AG"``) to the number of sites per class.
+    classes : dict of str to dict
+        Label to :func:`artificial_genomes.metrics.rare_variant_counts` of that set.
+    n : int
+        Haplotype count every spectrum was projected to.
+    rare_frequency : float
+    path : str or path-like
+    title : str
+    """
+    colours = {"real train": REAL_COLOUR, "real test": TEST_COLOUR, "AG": AG_COLOUR}
+    edges = np.asarray(edges)
+    fig = Figure(figsize=(11, 4.3))
+    left, right = fig.subplots(1, 2)
+    polymorphic = edges[:-1] >= 1
+    x = np.arange(np.count_nonzero(polymorphic))
+    for label, values in spectra.items():
+        left.plot(
+            x,
+            np.maximum(np.asarray(values)[polymorphic], 0.1),
+            marker="o",
+            ms=4,
+            color=colours.get(label),
+            ls="--" if label == "real test" else "-",
+            label=label,
+        )
+    names = [
+        f"{lo}" if hi - lo == 1 else f"{lo}-{hi - 1}"
+        for lo, hi in zip(edges[:-1][polymorphic], edges[1:][polymorphic])
+    ]
+    left.set_xticks(x, names, rotation=45, ha="right", fontsize=7)
+    left.set_yscale("log")
+    left.set_xlabel(f"minor allele count in {n} haplotypes")
+    left.set_ylabel("sites (expected, projected)")
+    left.legend(frameon=False)
+    left.set_title("folded spectrum")
+    kinds = [
+        ("singletons", "singletons"),
+        ("rare", f"MAF < {100 * rare_frequency:g}%"),
+        ("common", f"MAF >= {100 * rare_frequency:g}%"),
+        ("monomorphic", "monomorphic"),
+    ]
+    width = 0.8 / max(1, len(classes))
+    for offset, (label, counts) in enumerate(classes.items()):
+        position = np.arange(len(kinds)) + (offset - (len(classes) - 1) / 2) * width
+        heights = [counts[key] for key, _ in kinds]
+        bars = right.bar(position, heights, width, color=colours.get(label), label=label)
+        right.bar_label(bars, fmt="%.0f", fontsize=7, padding=1)
+    right.set_xticks(np.arange(len(kinds)), [name for _, name in kinds])
+    right.set_ylabel("sites")
+    right.legend(frameon=False)
+    right.set_title(f"sites by frequency class ({n} haplotypes)")
+    fig.suptitle(title or "Site frequency spectrum")
+    _save(fig, path)
+
+
+def population_structure(summary, level, path, title: str = "") -> None:
+    """Share of haplotypes per population label, and Hudson F_ST of each population's AGs.
+
+    Parameters
+    ----------
+    summary : dict or None
+        One level of the ``structure`` entry of ``metrics.json``: ``groups``, ``share_train``,
+        ``share_test_knn``, ``share_ag``, ``fst_ag``, ``fst_test`` (lists, one value per group,
+        ``None`` where undefined). ``None`` draws a figure saying there are no labels.
+    level : str or None
+        ``"super_population"`` or ``"population"``.
+    path : str or path-like
+    title : str
+    """
+    if not summary:
+        fig = Figure(figsize=(6, 2))
+        ax = fig.subplots()
+        ax.set_axis_off()
+        ax.text(0.5, 0.5, "no population labels in the real data", ha="center", va="center")
+        _save(fig, path)
+        return
+    groups = summary["groups"]
+    x = np.arange(len(groups))
+    fig = Figure(figsize=(min(16, max(9, 0.6 * len(groups) + 3)), 4.3))
+    left, right = fig.subplots(1, 2)
+    bars = [
+        ("share_train", "real train (true labels)", REAL_COLOUR),
+        ("share_test_knn", "real test (k-NN labels)", TEST_COLOUR),
+        ("share_ag", "AG (k-NN labels)", AG_COLOUR),
+    ]
+    width = 0.8 / len(bars)
+    for offset, (key, name, colour) in enumerate(bars):
+        left.bar(x + (offset - 1) * width, summary[key], width, color=colour, label=name)
+    left.set_xticks(x, groups, rotation=90 if len(groups) > 8 else 0, fontsize=8)
+    left.set_ylabel("share of haplotypes")
+    left.legend(frameon=False, fontsize=8)
+    left.set_title(f"haplotypes per {level.replace('_', '-')}")
+    for offset, (key, name, colour) in enumerate(
+        [("fst_test", "real test labelled P", TEST_COLOUR), ("fst_ag", "AG labelled P", AG_COLOUR)]
+    ):
+        values = np.array([np.nan if v is None else v for v in summary[key]], dtype=float)
+        right.bar(x + (offset - 0.5) * 0.4, np.nan_to_num(values), 0.4, color=colour, label=name)
+        for position in x[np.isnan(values)]:
+            right.text(
+                position + (offset - 0.5) * 0.4,
+                0,
+                "x",
+                ha="center",
+                va="bottom",
+                color=colour,
+                fontsize=8,
+            )
+    right.axhline(0, color="black", lw=0.8)
+    right.set_xticks(x, groups, rotation=90 if len(groups) > 8 else 0, fontsize=8)
+    right.set_ylabel("Hudson F$_{ST}$ vs real training haplotypes of P")
+    right.legend(frameon=False, fontsize=8)
+    right.set_title("differentiation within each label (x: fewer than 2 haplotypes)", fontsize=9)
+    fig.suptitle(title or "Population structure")
+    _save(fig, path)
+
+
+def membership_inference(dcr_train, dcr_test, fpr, tpr, auc, path, title: str = "") -> None:
+    """Distance of training (members) and test (non-members) haplotypes to their nearest AG, and
+    the ROC curve of the attack that calls the closer ones members.
+
+    Parameters
+    ----------
+    dcr_train : numpy.ndarray, int, shape (n_train,)
+    dcr_test : numpy.ndarray, int, shape (n_test,)
+    fpr, tpr : numpy.ndarray, float, shape (n_points,)
+        From :func:`artificial_genomes.metrics.roc_curve`.
+    auc : float
+    path : str or path-like
+    title : str
+    """
+    fig = Figure(figsize=(10, 4.2))
+    left, right = fig.subplots(1, 2)
+    for values, colour, name in (
+        (dcr_train, REAL_COLOUR, "training haplotypes (members)"),
+        (dcr_test, TEST_COLOUR, "test haplotypes (non-members)"),
+    ):
+        x = np.sort(np.asarray(values))
+        left.step(x, np.arange(1, x.size + 1) / x.size, where="post", color=colour, label=name)
+    left.set_xscale("symlog", linthresh=1)
+    left.set_xlim(left=0)
+    left.set_ylim(0, 1.02)
+    left.set_xlabel("Hamming distance to nearest AG (SNPs)")
+    left.set_ylabel("cumulative share")
+    left.legend(loc="lower right", frameon=False, fontsize=8)
+    left.set_title("distance to closest AG")
+    right.plot([0, 1], [0, 1], color="black", lw=0.8, ls="--")
+    right.plot(fpr, tpr, color=AG_COLOUR, lw=1.5, label=f"AUC = {auc:.3f}")
+    right.set_xlim(0, 1)
+    right.set_ylim(0, 1)
+    right.set_aspect("equal")
+    right.set_xlabel("false-positive rate (test called member)")
+    right.set_ylabel("true-positive rate (training called member)")
+    right.legend(loc="lower right", frameon=False)
+    right.set_title("ROC of the distance-to-closest-AG attack")
+    fig.suptitle(title or "Membership inference")
     _save(fig, path)
 
 
