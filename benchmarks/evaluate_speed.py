@@ -2,7 +2,10 @@
 
 The AGs are 5000 pseudo-AGs drawn site by site from the training allele frequencies (independent
 sites: right frequencies, no LD), which is enough to time the metrics: their cost depends on the
-matrix sizes, not on the values. Run from the repository root:
+matrix sizes, not on the values (the optimal transport of the PCA clouds is the exception: its
+network simplex takes longer on degenerate clouds). The lines before ``--full`` time each metric
+on its own; ``run_evaluate`` shares the Hamming-distance matrices between metrics, so its
+per-step times (printed after it) are what the workflow pays. Run from the repository root:
 
     python benchmarks/evaluate_speed.py [--vcf PATH] [--panel PATH] [--n-ag 5000] [--full]
 
@@ -118,12 +121,35 @@ def main():
     print(f"train {train.shape}, test {test.shape}, AG {synthetic.shape}")
 
     timed("allele frequencies + r/RMSE", metrics.allele_frequency_agreement, train, synthetic)
+    n_sfs = min(train.shape[0], test.shape[0], synthetic.shape[0])
+    spectra = timed(
+        f"SFS projected to {n_sfs} haplotypes (x3 sets)",
+        lambda: [metrics.site_frequency_spectrum(h, n_sfs) for h in (train, test, synthetic)],
+    )
+    timed(
+        "SFS distance + rare-variant counts (x2)",
+        lambda: [
+            (metrics.sfs_distance(spectra[0], x, n_sfs), metrics.rare_variant_counts(x, n_sfs))
+            for x in spectra[1:]
+        ],
+    )
     pca = timed("PCA fit (train, 10 PCs)", metrics.fit_pca, train)
     scores = timed(
         "PCA projection (AG + test)", lambda: (pca.transform(synthetic), pca.transform(test))
     )
+    train_scores = pca.transform(train)
+    timed("PCA Wasserstein per PC", metrics.wasserstein_per_component, scores[0], train_scores)
+    n_2d = min(1500, train.shape[0], test.shape[0], synthetic.shape[0])
     timed(
-        "PCA Wasserstein per PC", metrics.wasserstein_per_component, scores[0], pca.transform(train)
+        f"PC1-PC2 optimal transport, {n_2d} points (x3)",
+        lambda: [
+            metrics.wasserstein_2d(a[:, :2], b[:, :2], n_2d)
+            for a, b in (
+                (scores[0], train_scores),
+                (scores[0], scores[1]),
+                (scores[1], train_scores),
+            )
+        ],
     )
     af = metrics.allele_frequency(train)
     maf = np.minimum(af, 1 - af)
@@ -141,9 +167,12 @@ def main():
         "LD r^2 matrix, 200-SNP window (x2)",
         lambda: [metrics.ld_r2_matrix(h[:, sites[:200]]) for h in (train, synthetic)],
     )
-    triplets = [sites[x] for x in metrics.random_triplets(real.chrom[sites], 10000, 50)]
+    chrom = real.chrom[sites]
+    groups = [metrics.gap_triplets(chrom, g, 5000) for g in (1, 4, 16, 64, 256)]
+    groups.append(metrics.random_triplets(chrom, 5000, window=None))
+    triplets = [sites[np.concatenate([g[x] for g in groups])] for x in range(3)]
     timed(
-        "3-point correlations, 10000 triplets (x3 sets)",
+        f"3-point correlations, {triplets[0].size} triplets (x3 sets)",
         lambda: [metrics.three_point_correlation(h, *triplets) for h in (train, test, synthetic)],
     )
     timed(
@@ -166,6 +195,26 @@ def main():
             metrics.nearest_neighbour_distances(test, train),
         ],
     )
+    d_ag_train = timed("Hamming matrix AG x train", metrics.hamming_distances, synthetic, train)
+    d_ag_test = metrics.hamming_distances(synthetic, test)
+    d_test_train = metrics.hamming_distances(test, train)
+    labels = real.train().haplotype_super_population
+
+    def structure():
+        ag_labels = metrics.nearest_neighbour_labels(d_ag_train, labels, 10)
+        test_labels = metrics.nearest_neighbour_labels(d_test_train, labels, 10)
+        for group in np.unique(labels):
+            for other, other_labels in ((synthetic, ag_labels), (test, test_labels)):
+                if np.count_nonzero(other_labels == group) >= 2:
+                    metrics.hudson_fst(train[labels == group], other[other_labels == group])
+
+    timed("k-NN labels (k=10) + Hudson F_ST per super-pop.", structure)
+
+    def membership_inference():
+        dcr_train, dcr_test = d_ag_train.min(axis=0), d_ag_test.min(axis=0)
+        return metrics.roc_auc(-dcr_train, -dcr_test), metrics.roc_curve(-dcr_train, -dcr_test)
+
+    timed("membership inference (DCR, AUC, ROC)", membership_inference)
 
     if args.full:
         from artificial_genomes.evaluate import run_evaluate
