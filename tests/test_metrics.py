@@ -92,6 +92,18 @@ def test_sfs_projection_is_the_mean_over_all_subsamples():
         assert projected.sum() == pytest.approx(5)
 
 
+def test_sfs_projection_of_a_large_panel_in_blocks():
+    # > 838 distinct ALT counts at n = 5000: the projection runs in blocks of distinct counts
+    rng = np.random.default_rng(6)
+    h = (rng.random((6000, 1500)) < np.linspace(0, 1, 1500)).astype(np.int8)
+    k, multiplicity = np.unique(h.sum(axis=0), return_counts=True)
+    assert k.size > 2**22 // 5001
+    whole = multiplicity @ metrics._hypergeometric_pmf(6000, k, 5000)
+    unfolded = metrics.site_frequency_spectrum(h, 5000, folded=False)
+    np.testing.assert_allclose(unfolded, whole, atol=1e-9)
+    assert unfolded.sum() == pytest.approx(1500)
+
+
 def test_sfs_classes_and_distance():
     np.testing.assert_array_equal(metrics.frequency_class_edges(10), [0, 1, 2, 3, 5, 6])
     np.testing.assert_array_equal(metrics.frequency_class_edges(40), [0, 1, 2, 3, 5, 9, 17, 21])

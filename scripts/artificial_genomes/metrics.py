@@ -143,7 +143,13 @@ def site_frequency_spectrum(haplotypes, n: int | None = None, folded: bool = Tru
         spectrum = np.bincount(counts, minlength=total + 1).astype(np.float64)
     else:
         k, multiplicity = np.unique(counts, return_counts=True)
-        spectrum = multiplicity.astype(np.float64) @ _hypergeometric_pmf(total, k, n)
+        spectrum = np.zeros(n + 1)
+        block = max(1, 2**22 // (n + 1))  # distinct counts per step: at most ~32 MB of floats
+        for start in range(0, k.size, block):
+            part = slice(start, start + block)
+            spectrum += multiplicity[part].astype(np.float64) @ _hypergeometric_pmf(
+                total, k[part], n
+            )
     if not folded:
         return spectrum
     half = n // 2
