@@ -22,6 +22,7 @@ include: "rules/subset.smk"
 include: "rules/encode.smk"
 include: "rules/train.smk"
 include: "rules/sample.smk"
+include: "rules/published.smk"
 include: "rules/evaluate.smk"
 include: "rules/report.smk"
 

@@ -38,9 +38,26 @@ def dataset_cfg(dataset):
     return config["datasets"][dataset]
 
 
+def published_ags(dataset):
+    """Published AG files of a dataset, ``{published_name: path}`` (imported, not trained)."""
+    return dataset_cfg(dataset).get("published_ags", {})
+
+
+def published_ag_file(wildcards):
+    """The published .hapt(.zip) of one published_* model of a dataset."""
+    files = published_ags(wildcards.dataset)
+    if wildcards.model not in files:
+        raise WorkflowError(
+            f"config key datasets.{wildcards.dataset}.published_ags has no {wildcards.model!r} "
+            f"(it has: {', '.join(files) or 'nothing'}); add it or ask for another model"
+        )
+    return files[wildcards.model]
+
+
 def dataset_models(dataset):
-    """Model names trained and evaluated for a dataset."""
-    return dataset_cfg(dataset).get("models", config["models"])
+    """Model names evaluated for a dataset: those it trains, then its published AGs."""
+    trained = dataset_cfg(dataset).get("models", config["models"])
+    return trained + list(published_ags(dataset))
 
 
 def model_settings(dataset, model):
