@@ -63,14 +63,20 @@ def dataset_models(dataset):
 def model_settings(dataset, model):
     """Settings of one model on one dataset: the top-level ones, then the dataset's overrides.
 
-    With ``preset: published`` the config's settings are ignored and every model trains with the
-    2021 paper's settings (the defaults of its config class).
+    With ``preset: published`` the config's settings of the networks are ignored and they train
+    with the 2021 paper's settings (the defaults of their config classes); baselines keep theirs.
     """
-    if config["preset"] == "published":
+    if config["preset"] == "published" and model in NETWORK_MODELS:
         return {}
     settings = copy.deepcopy(config.get("model_settings", {}).get(model, {}))
     settings.update(dataset_cfg(dataset).get("model_settings", {}).get(model, {}))
     return settings
+
+
+def model_inputs(dataset, model):
+    """Files a model's settings name (the mosaic's genetic map), so that a changed file retrains."""
+    genetic_map = model_settings(dataset, model).get("genetic_map")
+    return [genetic_map] if genetic_map else []
 
 
 def dataset_option(dataset, key):

@@ -2,11 +2,14 @@ rule train:
     """Train one generative model on the training haplotypes of a dataset."""
     input:
         npz="results/data/{dataset}/haplotypes.npz",
+        extra=lambda wc: model_inputs(wc.dataset, wc.model),
     output:
         model="results/models/{dataset}/{model}/model.pt",
         tsv="results/models/{dataset}/{model}/training.tsv",
     log:
         "logs/train/{dataset}/{model}.log",
+    wildcard_constraints:
+        model="(?!published_)[A-Za-z0-9_-]+",
     benchmark:
         "results/benchmarks/train/{dataset}/{model}.tsv"
     conda:
