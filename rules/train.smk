@@ -8,10 +8,10 @@ rule train:
         tsv="results/models/{dataset}/{model}/training.tsv",
     log:
         "logs/train/{dataset}/{model}.log",
-    wildcard_constraints:
-        model="(?!published_)[A-Za-z0-9_-]+",
     benchmark:
         "results/benchmarks/train/{dataset}/{model}.tsv"
+    wildcard_constraints:
+        model="(?!published_)[A-Za-z0-9_-]+",
     conda:
         "../envs/train.yaml"
     threads: lambda wc: 4 if wc.model in NETWORK_MODELS else 1
