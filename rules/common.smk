@@ -1,8 +1,16 @@
 # Helpers shared by every stage (target lists, per-dataset settings from the config).
 # No rules here.
 import copy
+import os
+import re
+import sys
 
 from snakemake.exceptions import WorkflowError
+
+# The config is expanded with the package's window functions (standard library only).
+sys.path.insert(0, os.path.join(workflow.basedir, "scripts"))
+from artificial_genomes.errors import InputError
+from artificial_genomes.windows import window_name, window_regions
 
 DATASETS = list(config["datasets"])
 # Models whose training needs the network code; baselines are cheap and run on one core.
@@ -33,9 +41,63 @@ def check_config():
 check_config()
 
 
+def expand_windows():
+    """The windows of every windowed dataset, as datasets of their own.
+
+    Returns ``{window dataset: (dataset, k, config block)}``: window ``k`` (1-based) of
+    ``dataset`` is named ``{dataset}.w{k}`` and has the dataset's config with ``region`` = the
+    window and no ``windows``.
+    """
+    windows = {}
+    for name, ds in config["datasets"].items():
+        if "windows" not in ds:
+            continue
+        try:
+            regions = window_regions(ds.get("region"), ds["windows"])
+        except InputError as err:
+            raise WorkflowError(f"config key datasets.{name}.windows: {err}") from None
+        for k, region in enumerate(regions, start=1):
+            block = {key: value for key, value in ds.items() if key != "windows"}
+            windows[window_name(name, k)] = (name, k, {**block, "region": region})
+    clash = sorted(set(windows) & set(config["datasets"]))
+    if clash:
+        raise WorkflowError(
+            f"config key datasets: {', '.join(clash)} is also the name of a window of a windowed "
+            "dataset; rename it"
+        )
+    return windows
+
+
+WINDOWS = expand_windows()
+
+
+def _exactly(names):
+    """Regex of a wildcard value that is one of ``names`` (matching nothing when empty)."""
+    return "|".join(re.escape(name) for name in names) or "(?!)"
+
+
+# Wildcard constraints: datasets whose AGs the gather_windows rule writes, and all others (the
+# sample rule's); the lookahead refuses a windowed name only when nothing follows it.
+WINDOWED_DATASETS = _exactly(sorted({parent for parent, _, _ in WINDOWS.values()}))
+SAMPLED_DATASETS = f"(?!(?:{WINDOWED_DATASETS})(?![A-Za-z0-9_.-]))[A-Za-z0-9_.-]+"
+
+
+def dataset_windows(dataset):
+    """Names of the window datasets of a windowed dataset, in genomic order."""
+    return [name for name, (parent, _, _) in WINDOWS.items() if parent == dataset]
+
+
 def dataset_cfg(dataset):
-    """The config block of one dataset."""
+    """The config block of one dataset (or of one window of a windowed dataset)."""
+    if dataset in WINDOWS:
+        return WINDOWS[dataset][2]
     return config["datasets"][dataset]
+
+
+def dataset_seed(dataset):
+    """Seed of training and sampling: `seed`, plus k for window k of a windowed dataset, so that
+    the windows' AGs are independent draws."""
+    return config["seed"] + (WINDOWS[dataset][1] if dataset in WINDOWS else 0)
 
 
 def published_ags(dataset):

@@ -10,6 +10,8 @@ rule sample:
         hapt="results/samples/{dataset}/{model}/ag.hapt",
     log:
         "logs/sample/{dataset}/{model}.log",
+    wildcard_constraints:
+        dataset=SAMPLED_DATASETS,  # a windowed dataset's AGs come from gather_windows
     conda:
         "../envs/train.yaml"
     threads: 2
@@ -18,7 +20,7 @@ rule sample:
         runtime=120,
     params:
         n_ags=lambda wc: dataset_option(wc.dataset, "n_ags"),
-        seed=config["seed"],
+        seed=lambda wc: dataset_seed(wc.dataset),
         device=config["device"],
     script:
         "../scripts/sample.py"

@@ -22,7 +22,7 @@ rule train:
     params:
         settings=lambda wc: model_settings(wc.dataset, wc.model),
         checkpoint=lambda wc: f"results/models/{wc.dataset}/{wc.model}/checkpoint.pt",
-        seed=config["seed"],
+        seed=lambda wc: dataset_seed(wc.dataset),
         device=config["device"],
     script:
         "../scripts/train.py"
