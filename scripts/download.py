@@ -3,7 +3,7 @@
 from artificial_genomes.download import fetch_source
 from artificial_genomes.logs import log_to
 
-with log_to(snakemake.log[0]):  # noqa: F821 (the snakemake object is injected)
+with log_to(snakemake.log[0]):
     fetch_source(
         source=snakemake.params.source,
         region=snakemake.params.region,

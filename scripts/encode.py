@@ -3,7 +3,7 @@
 from artificial_genomes.encode import encode
 from artificial_genomes.logs import log_to
 
-with log_to(snakemake.log[0]):  # noqa: F821 (the snakemake object is injected)
+with log_to(snakemake.log[0]):
     encode(
         bcf_in=snakemake.input.bcf,
         panel_tsv=snakemake.input.panel,

@@ -3,7 +3,7 @@
 from artificial_genomes.evaluate import run_evaluate
 from artificial_genomes.logs import log_to
 
-with log_to(snakemake.log[0]):  # noqa: F821 (the snakemake object is injected)
+with log_to(snakemake.log[0]):
     run_evaluate(
         haplotypes_npz=snakemake.input.real,
         ag_npz=snakemake.input.ag,

@@ -3,7 +3,7 @@
 from artificial_genomes.logs import log_to
 from artificial_genomes.windows import gather_windows
 
-with log_to(snakemake.log[0]):  # noqa: F821 (the snakemake object is injected)
+with log_to(snakemake.log[0]):
     gather_windows(
         window_ag_npz=snakemake.input.ags,
         window_haplotypes_npz=snakemake.input.reals,

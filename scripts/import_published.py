@@ -3,7 +3,7 @@
 from artificial_genomes.logs import log_to
 from artificial_genomes.published import import_published
 
-with log_to(snakemake.log[0]):  # noqa: F821 (the snakemake object is injected)
+with log_to(snakemake.log[0]):
     import_published(
         hapt_path=snakemake.input.hapt,
         legend_path=snakemake.input.legend,

@@ -5,7 +5,7 @@ from pathlib import Path
 from artificial_genomes.logs import log_to
 from artificial_genomes.report import write_report
 
-with log_to(snakemake.log[0]):  # noqa: F821 (the snakemake object is injected)
+with log_to(snakemake.log[0]):
     write_report(
         dataset=snakemake.wildcards.dataset,
         evaluations={

@@ -4,7 +4,7 @@ from artificial_genomes.haplotypes import HaplotypeSet
 from artificial_genomes.logs import log_to
 from artificial_genomes.sampling import run_sample
 
-with log_to(snakemake.log[0]):  # noqa: F821 (the snakemake object is injected)
+with log_to(snakemake.log[0]):
     n_ags = snakemake.params.n_ags
     if n_ags is None:  # default: as many AGs as training haplotypes
         n_ags = 2 * int((HaplotypeSet.load(snakemake.input.npz).split == "train").sum())

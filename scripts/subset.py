@@ -3,7 +3,7 @@
 from artificial_genomes.logs import log_to
 from artificial_genomes.subset import subset_vcf
 
-with log_to(snakemake.log[0]):  # noqa: F821 (the snakemake object is injected)
+with log_to(snakemake.log[0]):
     subset_vcf(
         vcf_in=snakemake.input.vcf,
         panel_tsv=snakemake.input.panel,

@@ -4,7 +4,7 @@ from artificial_genomes.haplotypes import HaplotypeSet
 from artificial_genomes.logs import log_to
 from artificial_genomes.training import train
 
-with log_to(snakemake.log[0]):  # noqa: F821 (the snakemake object is injected)
+with log_to(snakemake.log[0]):
     train(
         model_name=snakemake.wildcards.model,
         data=HaplotypeSet.load(snakemake.input.npz).train(),

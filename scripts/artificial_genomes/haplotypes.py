@@ -78,6 +78,36 @@ class HaplotypeSet:
         """Super-population label per haplotype, shape (n_haplotypes,)."""
         return np.repeat(self.super_population, 2)
 
+    @classmethod
+    def artificial(cls, haplotypes, sites: "HaplotypeSet", meta: dict | None = None):
+        """AGs on the sites of ``sites``, paired into individuals ``AG_000001``, ``AG_000002``...
+
+        Parameters
+        ----------
+        haplotypes : numpy.ndarray, int8, shape (n_haplotypes, n_variants)
+            An even number of 0/1 rows; rows ``2i`` and ``2i + 1`` form individual ``i + 1``.
+        sites : HaplotypeSet
+            Set whose chrom, pos, id, ref and alt the AGs share.
+        meta : dict, optional
+            Provenance (model, settings, seed...).
+
+        Returns
+        -------
+        HaplotypeSet
+            With empty population, super-population and split labels.
+        """
+        n_samples = len(haplotypes) // 2
+        empty = np.full(n_samples, "", dtype=str)
+        return cls(
+            haplotypes=haplotypes,
+            **{name: getattr(sites, name) for name in VARIANT_FIELDS},
+            samples=np.array([f"AG_{i:06d}" for i in range(1, n_samples + 1)]),
+            population=empty,
+            super_population=empty,
+            split=empty,
+            meta=dict(meta or {}),
+        )
+
     def allel(self):
         """The matrix as a scikit-allel ``HaplotypeArray`` (n_variants, n_haplotypes)."""
         import allel
@@ -108,9 +138,8 @@ class HaplotypeSet:
         arrays = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "meta"}
         arrays["meta_keys"] = np.array(list(self.meta.keys()), dtype=str)
         arrays["meta_values"] = np.array([str(v) for v in self.meta.values()], dtype=str)
-        with atomic_path(path) as tmp:
-            with open(tmp, "wb") as handle:
-                np.savez_compressed(handle, **arrays)
+        with atomic_path(path) as tmp, open(tmp, "wb") as handle:
+            np.savez_compressed(handle, **arrays)
 
     @classmethod
     def load(cls, path) -> "HaplotypeSet":

@@ -139,19 +139,8 @@ def import_published(
         n_rows -= 1
     haplotypes = np.ascontiguousarray(matrix[:n_rows, columns])
     n_samples = n_rows // 2
-    empty = np.full(n_samples, "", dtype=str)
-    ag = HaplotypeSet(
-        haplotypes=haplotypes,
-        chrom=real.chrom,
-        pos=real.pos,
-        id=real.id,
-        ref=real.ref,
-        alt=real.alt,
-        samples=np.array([f"AG_{i:06d}" for i in range(1, n_samples + 1)]),
-        population=empty,
-        super_population=empty,
-        split=empty,
-        meta={"dataset": dataset, "model": model, "published_file": str(hapt_path)},
+    ag = HaplotypeSet.artificial(
+        haplotypes, real, meta={"dataset": dataset, "model": model, "published_file": str(hapt_path)}
     )
     header_lines = [
         f"##ag_source=artificial_genomes {__version__}",
@@ -160,9 +149,7 @@ def import_published(
         "##ag_published_by=Yelmen et al. 2021, PLoS Genet 17:e1009303",
         f"##ag_dataset={dataset}",
     ]
-    vcf.write_vcf(ag, vcf_out, header_lines)
-    ag.save(npz_out)
-    vcf.write_hapt(ag, hapt_out)
+    vcf.write_artificial(ag, vcf_out, npz_out, hapt_out, header_lines)
     log.info(
         "%s: %d published haplotypes (%d individuals) x %d of the %d SNPs of %s (%d not in the "
         "dataset) -> %s, %s, %s; ALT frequency %.4f (real %.4f)",

@@ -154,19 +154,10 @@ def run_sample(
     haplotypes, info, payload = _draw(model_path, n_haplotypes, seed, None)
     _check_sites(payload, real, model_path, haplotypes_npz)
     n_samples = n_haplotypes // 2
-    empty = np.full(n_samples, "", dtype=str)
     settings = json.dumps(info["settings"], sort_keys=True, separators=(",", ":"))
-    ag = HaplotypeSet(
-        haplotypes=haplotypes,
-        chrom=real.chrom,
-        pos=real.pos,
-        id=real.id,
-        ref=real.ref,
-        alt=real.alt,
-        samples=np.array([f"AG_{i:06d}" for i in range(1, n_samples + 1)]),
-        population=empty,
-        super_population=empty,
-        split=empty,
+    ag = HaplotypeSet.artificial(
+        haplotypes,
+        real,
         meta={
             "dataset": dataset,
             "model": info["model"],
@@ -184,9 +175,7 @@ def run_sample(
         f"##ag_seed={info['seed']}",
         f"##ag_dataset={dataset}",
     ]
-    vcf.write_vcf(ag, vcf_out, header_lines)
-    ag.save(npz_out)
-    vcf.write_hapt(ag, hapt_out)
+    vcf.write_artificial(ag, vcf_out, npz_out, hapt_out, header_lines)
     log.info(
         "%d artificial haplotypes (%d individuals) x %d variants from %s (seed %d) written to "
         "%s, %s, %s; ALT frequency %.4f (real %.4f)",

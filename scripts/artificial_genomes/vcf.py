@@ -276,3 +276,20 @@ def read_legend(path) -> dict:
         "ref": np.array([r[2] for r in body]),
         "alt": np.array([r[3] for r in body]),
     }
+
+
+def write_artificial(ags, vcf_out, npz_out, hapt_out, header_lines=()) -> None:
+    """Write a set of AGs in the three forms the workflow keeps: indexed VCF, ``.npz``, ``.hapt``.
+
+    Parameters
+    ----------
+    ags : HaplotypeSet
+        The AGs (see :meth:`HaplotypeSet.artificial`).
+    vcf_out, npz_out, hapt_out : str or path-like
+        Destinations; each is written atomically.
+    header_lines : sequence of str
+        ``##key=value`` lines for the VCF header (model, settings, seed, dataset).
+    """
+    write_vcf(ags, vcf_out, header_lines)
+    ags.save(npz_out)
+    write_hapt(ags, hapt_out)

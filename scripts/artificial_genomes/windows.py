@@ -407,9 +407,7 @@ def gather_windows(
             "drawn independently, so LD across a window boundary is not modelled"
         ),
     ]
-    vcf.write_vcf(ags, vcf_out, header_lines)
-    ags.save(npz_out)
-    vcf.write_hapt(ags, hapt_out)
+    vcf.write_artificial(ags, vcf_out, npz_out, hapt_out, header_lines)
     sizes = ", ".join(f"{names[k]} {window_ags[k].n_variants}" for k in order)
     log.info(
         "joined %d windows of %s (%s SNPs) into %d AG haplotypes x %d SNPs of %s, in genomic "
