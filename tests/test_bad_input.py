@@ -11,6 +11,8 @@ import numpy as np
 import pandas as pd
 import pysam
 import pytest
+from conftest import TINY_SAMPLES, write_panels, write_vcf_text
+
 from artificial_genomes import metrics, training, vcf
 from artificial_genomes.download import fetch_source
 from artificial_genomes.encode import encode, read_haplotypes, split_individuals
@@ -18,7 +20,6 @@ from artificial_genomes.errors import InputError
 from artificial_genomes.evaluate import run_evaluate
 from artificial_genomes.haplotypes import HaplotypeSet
 from artificial_genomes.subset import subset_vcf
-from conftest import TINY_SAMPLES, write_panels, write_vcf_text
 from workflow_utils import make_workdir, snakemake, tiny_config
 
 SAMPLES = [s[0] for s in TINY_SAMPLES]

@@ -7,10 +7,11 @@ import numpy as np
 import pandas as pd
 import pysam
 import pytest
+from conftest import TINY_RECORDS, write_vcf_text
+
 from artificial_genomes import download
 from artificial_genomes.download import fetch_source, parse_region, read_panel
 from artificial_genomes.errors import InputError
-from conftest import TINY_RECORDS, write_vcf_text
 
 REAL_PANEL = "/work/shared/data/panel/integrated_call_samples_v3.20130502.ALL.panel"
 

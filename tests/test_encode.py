@@ -3,6 +3,7 @@
 import numpy as np
 import pandas as pd
 import pytest
+
 from artificial_genomes.encode import encode, read_genotypes, split_individuals
 from artificial_genomes.errors import InputError
 from artificial_genomes.haplotypes import HaplotypeSet

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+
 from artificial_genomes import download, report, sampling, subset, training, vcf
 from artificial_genomes.download import fetch_source
 from artificial_genomes.encode import encode

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
 from artificial_genomes import metrics
 
 YELMEN = Path("/work/shared/data/yelmen_805snp")

@@ -5,6 +5,7 @@ import itertools
 import numpy as np
 import pytest
 import torch
+
 from artificial_genomes import models
 from artificial_genomes.errors import InputError
 from artificial_genomes.models.gan import GAN, layer_sizes

@@ -6,6 +6,7 @@ import math
 import numpy as np
 import pytest
 import torch
+
 from artificial_genomes import models, sampling, training
 from artificial_genomes.errors import InputError
 from artificial_genomes.haplotypes import HaplotypeSet

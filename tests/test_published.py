@@ -3,6 +3,7 @@
 import numpy as np
 import pysam
 import pytest
+
 from artificial_genomes import vcf
 from artificial_genomes.encode import encode
 from artificial_genomes.errors import InputError

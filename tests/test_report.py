@@ -9,6 +9,7 @@ from pathlib import Path
 import jinja2
 import numpy as np
 import pytest
+
 from artificial_genomes.errors import InputError
 from artificial_genomes.evaluate import FIGURES, run_evaluate
 from artificial_genomes.haplotypes import HaplotypeSet

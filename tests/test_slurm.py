@@ -14,6 +14,7 @@ import time
 
 import numpy as np
 import pytest
+
 from workflow_utils import REPO, make_workdir, snakemake, tiny_config
 
 pytestmark = pytest.mark.slurm

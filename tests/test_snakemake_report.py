@@ -5,6 +5,7 @@ import json
 import re
 
 import pytest
+
 from artificial_genomes.evaluate import FIGURES
 from artificial_genomes.report import SECTIONS
 from workflow_utils import make_workdir, snakemake, tiny_config

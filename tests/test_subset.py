@@ -4,6 +4,7 @@ import logging
 
 import pysam
 import pytest
+
 from artificial_genomes.errors import InputError
 from artificial_genomes.subset import subset_vcf
 

@@ -7,6 +7,7 @@ import pandas as pd
 import pysam
 import pytest
 import torch
+
 from artificial_genomes import sampling, training
 from artificial_genomes.errors import InputError
 from artificial_genomes.haplotypes import HaplotypeSet

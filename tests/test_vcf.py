@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+
 from artificial_genomes.download import read_panel
 from artificial_genomes.encode import encode, read_haplotypes
 from artificial_genomes.errors import InputError

@@ -7,6 +7,7 @@ import subprocess
 import numpy as np
 import pysam
 import pytest
+
 from artificial_genomes.errors import InputError
 from artificial_genomes.haplotypes import HaplotypeSet
 from artificial_genomes.windows import (

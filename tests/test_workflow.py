@@ -7,6 +7,7 @@ import subprocess
 import numpy as np
 import pytest
 import yaml
+
 from artificial_genomes.haplotypes import HaplotypeSet
 from workflow_utils import REPO, make_workdir, snakemake, tiny_config
 
