@@ -8,7 +8,7 @@ import sys
 from snakemake.exceptions import WorkflowError
 
 # The config is expanded with the package's window functions (standard library only).
-sys.path.insert(0, os.path.join(workflow.basedir, "scripts"))
+sys.path.append(os.path.join(workflow.basedir, "scripts"))
 from artificial_genomes.errors import InputError
 from artificial_genomes.windows import window_name, window_regions
 
