@@ -10,8 +10,9 @@ import pytest
 from conftest import TINY_RECORDS, write_vcf_text
 
 from artificial_genomes import download
-from artificial_genomes.download import fetch_source, parse_region, read_panel
+from artificial_genomes.download import fetch_source, read_panel
 from artificial_genomes.errors import InputError
+from artificial_genomes.regions import parse_region
 
 REAL_PANEL = "/work/shared/data/panel/integrated_call_samples_v3.20130502.ALL.panel"
 

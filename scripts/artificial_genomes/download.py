@@ -34,6 +34,7 @@ import pysam.bcftools
 
 from .errors import InputError
 from .fileio import atomic_path
+from .regions import parse_region
 
 log = logging.getLogger(__name__)
 
@@ -47,46 +48,6 @@ URL_TIMEOUT_S = 60
 # ---------------------------------------------------------------------------------------------
 # Regions
 # ---------------------------------------------------------------------------------------------
-
-
-def parse_region(region: str | None) -> tuple[str, int | None, int | None] | None:
-    """Split a region string into contig, start and end.
-
-    Parameters
-    ----------
-    region : str or None
-        ``chrom:start-end`` (1-based, both ends included; thousands separators allowed) or just
-        ``chrom``.
-
-    Returns
-    -------
-    tuple (str, int or None, int or None) or None
-        ``(chrom, start, end)``; start and end are None for a whole contig. None for None.
-
-    Raises
-    ------
-    InputError
-        Malformed region, start < 1 or start > end.
-    """
-    if region is None:
-        return None
-    text = str(region).strip()
-    match = re.fullmatch(r"([^:\s]+)(?::([\d,]+)-([\d,]+))?", text)
-    if not match:
-        raise InputError(
-            f"region {region!r} is not of the form chrom:start-end or chrom",
-            "write it like 2:136400000-136700000 (1-based, both ends included) or 2",
-        )
-    chrom, start, end = match.groups()
-    if start is None:
-        return chrom, None, None
-    start, end = int(start.replace(",", "")), int(end.replace(",", ""))
-    if start < 1 or start > end:
-        raise InputError(
-            f"region {region!r} has start {start} and end {end}",
-            "use 1 <= start <= end (1-based, both ends included)",
-        )
-    return chrom, start, end
 
 
 def format_region(chrom: str, start: int | None, end: int | None) -> str:

@@ -42,7 +42,6 @@ from .download import (
     check_contig,
     format_region,
     local_contigs,
-    parse_region,
     read_panel,
     sort_if_unsorted,
     vcf_samples,
@@ -50,6 +49,7 @@ from .download import (
 from .encode import read_genotypes
 from .errors import InputError
 from .fileio import atomic_path
+from .regions import parse_region
 
 log = logging.getLogger(__name__)
 

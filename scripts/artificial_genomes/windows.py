@@ -21,38 +21,17 @@ writers when they are called.
 import itertools
 import json
 import logging
-import re
 
 from .errors import InputError
+from .regions import parse_region
 
 log = logging.getLogger(__name__)
 
-_REGION = re.compile(r"([^:\s]+)(?::([\d,]+)-([\d,]+))?")
 
 
 def window_name(dataset: str, k: int) -> str:
     """The dataset name of window ``k`` (1-based) of ``dataset``: ``{dataset}.w{k}``."""
     return f"{dataset}.w{k}"
-
-
-def _parse(region: str, what: str) -> tuple[str, int | None, int | None]:
-    """``(chrom, start, end)`` of ``chrom:start-end`` or ``(chrom, None, None)`` of ``chrom``."""
-    match = _REGION.fullmatch(str(region).strip())
-    if not match:
-        raise InputError(
-            f"{what} {region!r} is not of the form chrom:start-end",
-            "write it like 2:136400000-136500000 (1-based, both ends included)",
-        )
-    chrom, start, end = match.groups()
-    if start is None:
-        return chrom, None, None
-    start, end = int(start.replace(",", "")), int(end.replace(",", ""))
-    if start < 1 or start > end:
-        raise InputError(
-            f"{what} {region!r} has start {start} and end {end}",
-            "use 1 <= start <= end (1-based, both ends included)",
-        )
-    return chrom, start, end
 
 
 def _bounded(region, what: str) -> tuple[str, int, int]:
@@ -61,7 +40,7 @@ def _bounded(region, what: str) -> tuple[str, int, int]:
             f"{what} is not set, so there is nothing to cut into windows",
             "set the dataset's region as chrom:start-end",
         )
-    chrom, start, end = _parse(region, what)
+    chrom, start, end = parse_region(region, what)
     if start is None:
         raise InputError(
             f"{what} {region!r} is a whole contig, whose length the config does not know",
