@@ -92,6 +92,36 @@ def test_gan_l2_only_on_hidden_weights_and_shapes():
     assert set(sample.unique().tolist()) <= {0, 1}
 
 
+def test_gan_ema_generator_is_the_running_average_and_draws_the_ags():
+    torch.manual_seed(0)
+    cfg = models.make_config("gan", {"batch_size": 8, "latent_size": 6, "ema_decay": 0.9})
+    gan = GAN(cfg, 12)
+    gan.prepare(_haplotypes(16, 12), seed=0, device=torch.device("cpu"))  # 2 steps per epoch
+    start = [p.detach().clone() for p in gan.generator.parameters()]
+    assert all(torch.equal(a, p) for a, p in zip(gan.generator_ema.parameters(), start))
+    steps = []
+    original_step = gan.opt_g.step
+
+    def step_and_record(*args, **kwargs):
+        out = original_step(*args, **kwargs)
+        steps.append([p.detach().clone() for p in gan.generator.parameters()])
+        return out
+
+    gan.opt_g.step = step_and_record
+    gan.train_epoch(torch.Generator().manual_seed(0))
+    assert len(steps) == 2
+    for i, averaged in enumerate(gan.generator_ema.parameters()):
+        expected = 0.9 * (0.9 * start[i] + 0.1 * steps[0][i]) + 0.1 * steps[1][i]
+        assert torch.allclose(averaged, expected, atol=1e-7)
+        assert not averaged.requires_grad
+    assert "generator_ema.0.weight" in gan.state_dict()
+    # AGs come from the averaged generator
+    z = torch.randn(5, 6, generator=torch.Generator().manual_seed(3))
+    expected = gan.generator_ema(z).clamp(min=0).round().to(torch.int8)
+    assert torch.equal(gan.sample(5, torch.Generator().manual_seed(3)), expected)
+    assert "generator_ema.0.weight" not in GAN(models.make_config("gan", {}), 12).state_dict()
+
+
 def test_gan_refuses_fewer_haplotypes_than_a_batch():
     gan = GAN(models.make_config("gan", {"latent_size": 4}), 5)
     with pytest.raises(InputError, match="batch_size=32"):
@@ -150,6 +180,59 @@ def test_rbm_learns_two_haplotype_clusters():
     sample = rbm.sample(200, gen, steps=50).numpy()
     is_pattern = (sample == hap[0]).all(1) | (sample == hap[-1]).all(1)
     assert is_pattern.mean() > 0.8
+
+
+def test_centered_update_is_the_plain_gradient_of_the_centered_parameters():
+    """Melchior et al. 2016: W moves by the centred weight gradient; the centred biases
+    b + W lambda and c + W^T mu move by the plain bias gradients."""
+    torch.manual_seed(0)
+    hap = _haplotypes(40, 6)
+    cfg = models.make_config("rbm", {"n_hidden": 3, "n_chains": 5, "learning_rate": 0.1})
+    rbm = RBM(cfg, 6)
+    rbm.prepare(hap, seed=0, device=torch.device("cpu"))
+    rbm.weight.copy_(torch.randn(6, 3))
+    mu = rbm._visible_offset.double()
+    assert mu.numpy() == pytest.approx(hap.mean(0))
+    v_pos = torch.from_numpy(hap[:4]).float()
+    v_neg = torch.tensor([[1.0, 0, 0, 1, 1, 0], [0, 1, 1, 0, 0, 1]])
+    ph_pos, ph_neg = torch.rand(4, 3), torch.rand(2, 3)
+    w0, b0, c0 = (x.double().clone() for x in (rbm.weight, rbm.visible_bias, rbm.hidden_bias))
+    lam = 0.99 * 0.5 + 0.01 * ph_pos.double().mean(0)  # the running mean after this step
+    rbm._centered_update(v_pos, ph_pos, v_neg, ph_neg)
+    vp, vn, hp, hn = (x.double() for x in (v_pos, v_neg, ph_pos, ph_neg))
+    grad_w = (vp - mu).T @ (hp - lam) / 4 - (vn - mu).T @ (hn - lam) / 2
+    w1 = rbm.weight.double()
+    assert rbm._hidden_offset.double().numpy() == pytest.approx(lam.numpy(), abs=1e-7)
+    assert (w1 - w0).numpy() == pytest.approx(0.1 * grad_w.numpy(), abs=1e-6)
+    moved_b = (rbm.visible_bias.double() + w1 @ lam) - (b0 + w0 @ lam)
+    assert moved_b.numpy() == pytest.approx(0.1 * (vp.mean(0) - vn.mean(0)).numpy(), abs=1e-6)
+    moved_c = (rbm.hidden_bias.double() + w1.T @ mu) - (c0 + w0.T @ mu)
+    assert moved_c.numpy() == pytest.approx(0.1 * (hp.mean(0) - hn.mean(0)).numpy(), abs=1e-6)
+
+
+def test_non_persistent_centered_rbm_draws_the_clusters_in_gibbs_steps_sweeps():
+    """Rdm-k training: AGs drawn from random starts in exactly ``gibbs_steps`` sweeps are the
+    two training patterns, in about their training shares (3:1)."""
+    patterns = np.array([[1, 1, 1, 0, 0, 0], [0, 0, 0, 1, 1, 1]], dtype=np.int8)
+    hap = np.repeat(patterns, [48, 16], axis=0)
+    torch.manual_seed(0)
+    cfg = models.make_config(
+        "rbm",
+        {"n_hidden": 8, "n_chains": 64, "batch_size": 16, "learning_rate": 0.3,
+         "gibbs_steps": 5, "centered": True, "persistent": False},
+    )  # fmt: skip
+    rbm = RBM(cfg, 6)
+    rbm.prepare(hap, seed=0, device=torch.device("cpu"))
+    start_chains = rbm._chains.clone()
+    gen = torch.Generator().manual_seed(0)
+    for _ in range(150):
+        rbm.train_epoch(gen)
+    sample = rbm.sample(1000, gen, steps=5).numpy()
+    first = (sample == patterns[0]).all(1).mean()
+    second = (sample == patterns[1]).all(1).mean()
+    assert first + second > 0.9
+    assert first / (first + second) == pytest.approx(0.75, abs=0.05)
+    assert not torch.equal(start_chains, rbm._chains)  # the last negative batch is kept
 
 
 # --- baselines -----------------------------------------------------------------------------

@@ -105,6 +105,25 @@ def test_resume_reproduces_an_uninterrupted_run(tmp_path, name, caplog):
     assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
 
 
+@pytest.mark.parametrize(
+    ("name", "extra"),
+    [("rbm", {"centered": True, "persistent": False}), ("gan", {"ema_decay": 0.9})],
+)
+def test_resume_with_training_options_reproduces_an_uninterrupted_run(tmp_path, name, extra):
+    """The centred RBM's running hidden offset and the GAN's averaged generator are resumed."""
+    settings = {**SETTINGS[name], **extra}
+    whole = _train(tmp_path / "whole", name, {**settings, "epochs": 4})
+    _train(tmp_path / "split", name, {**settings, "epochs": 2}, tag="first")
+    resumed = _train(tmp_path / "split", name, {**settings, "epochs": 4})
+    pd.testing.assert_frame_equal(_losses(whole), _losses(resumed))
+    a = torch.load(whole / "model.pt", weights_only=True)["state_dict"]
+    b = torch.load(resumed / "model.pt", weights_only=True)["state_dict"]
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+    ags, _ = sampling.sample(whole / "model.pt", 10, seed=1, device="cpu")
+    again, _ = sampling.sample(resumed / "model.pt", 10, seed=1, device="cpu")
+    assert np.array_equal(ags, again)
+
+
 def test_checkpoint_with_other_settings_is_not_resumed(tmp_path, caplog):
     _train(tmp_path, "gan", {**TINY_GAN, "epochs": 2})
     with caplog.at_level(logging.INFO, logger="artificial_genomes"):

@@ -21,8 +21,14 @@ Differences, all with the same math: the sigmoid is folded into the loss
 generator pass that made the fake batch is reused for the generator update (the generator has not
 changed in between); the reported losses are epoch means of the cross-entropies, without the L2
 term (the Keras script printed the last batch's loss).
+
+Option, off by default: ``ema_decay`` > 0 keeps an exponential moving average of the generator's
+weights, updated after every generator step (``ema = decay * ema + (1 - decay) * weights``, from
+the initial weights), and draws the AGs from it. Averaging the iterates smooths the oscillation of
+adversarial training (Yazici et al. 2019, ICLR).
 """
 
+import copy
 import itertools
 from dataclasses import dataclass, field
 
@@ -53,6 +59,7 @@ class GANConfig:
     negative_slope: float = field(default=0.01, metadata={"min": 0})
     label_smoothing: float = field(default=0.1, metadata={"min": 0, "lt": 1})
     input_jitter: float = field(default=0.1, metadata={"min": 0, "lt": 1})
+    ema_decay: float = field(default=0.0, metadata={"min": 0, "lt": 1})
     checkpoint_every: int = field(default=200, metadata={"min": 1})
     max_memory_gb: float | None = field(default=None, metadata={"gt": 0})
 
@@ -125,6 +132,8 @@ class GAN(nn.Module):
         self.generator = _mlp(gen_sizes, config.negative_slope, nn.Tanh())
         # The discriminator outputs a logit; its sigmoid lives in the loss.
         self.discriminator = _mlp(disc_sizes, config.negative_slope, None)
+        if config.ema_decay > 0:
+            self.generator_ema = copy.deepcopy(self.generator).requires_grad_(False)
 
     @staticmethod
     def estimate_memory(config: GANConfig, n_variants: int, n_haplotypes: int) -> int:
@@ -132,6 +141,8 @@ class GAN(nn.Module):
         the jittered data, one epoch of latent draws and the activations of a batch."""
         gen, disc = layer_sizes(config, n_variants)
         n_params = sum(a * b + b for sizes in (gen, disc) for a, b in itertools.pairwise(sizes))
+        if config.ema_decay > 0:  # the averaged generator (no gradients or moments: about 1/4)
+            n_params += sum(a * b + b for a, b in itertools.pairwise(gen)) // 4 + 1
         n_batches = max(1, n_haplotypes // config.batch_size)
         data = n_haplotypes * n_variants * (4 + 4 + 1)  # device copy, host float copy, int8
         noise = n_batches * config.batch_size * (config.latent_size + 1) * 4
@@ -167,6 +178,9 @@ class GAN(nn.Module):
         self.opt_g = _make_adam(self.generator, cfg.g_learning_rate, cfg.l2_penalty, device)
         self.opt_d = _make_adam(self.discriminator, cfg.d_learning_rate, cfg.l2_penalty, device)
         self._g_params = list(self.generator.parameters())
+        if cfg.ema_decay > 0:
+            self.generator_ema.load_state_dict(self.generator.state_dict())
+            self._ema_params = list(self.generator_ema.parameters())
 
     def train_epoch(self, generator: torch.Generator) -> torch.Tensor:
         """One pass over the batches (see the module docstring for the order of updates).
@@ -204,6 +218,10 @@ class GAN(nn.Module):
             g_loss.backward(inputs=self._g_params)
             opt_g.step()
             opt_g.zero_grad(set_to_none=True)
+            if cfg.ema_decay > 0:
+                with torch.no_grad():
+                    for averaged, current in zip(self._ema_params, self._g_params):
+                        averaged.lerp_(current, 1.0 - cfg.ema_decay)
             d_total += d_real.detach() + d_fake.detach()
             g_total += g_loss.detach()
         return torch.stack([d_total, g_total]) / n_batches
@@ -219,18 +237,20 @@ class GAN(nn.Module):
 
     @torch.no_grad()
     def sample(self, n: int, generator: torch.Generator) -> torch.Tensor:
-        """Draw ``n`` haplotypes: generator output clipped at 0 and rounded (as published).
+        """Draw ``n`` haplotypes: generator output clipped at 0 and rounded (as published); from
+        the averaged generator when ``ema_decay`` > 0.
 
         Returns
         -------
         torch.Tensor, int8, shape (n, n_variants)
         """
+        net = self.generator_ema if self.config.ema_decay > 0 else self.generator
         device = next(self.parameters()).device
         chunks = []
         for start in range(0, n, SAMPLE_CHUNK):
             size = min(SAMPLE_CHUNK, n - start)
             z = torch.randn(size, self.config.latent_size, generator=generator, device=device)
-            chunks.append(self.generator(z).clamp_(min=0).round_().to(torch.int8))
+            chunks.append(net(z).clamp_(min=0).round_().to(torch.int8))
         if not chunks:
             return torch.zeros(0, self.n_variants, dtype=torch.int8, device=device)
         return torch.cat(chunks)
