@@ -38,6 +38,17 @@ SLURM_TEST_ARGS = [
 ]
 
 
+@pytest.fixture
+def report(capsys):
+    """Print past pytest's capture, so that CI's log shows the SLURM job ids each test saw."""
+
+    def show(text):
+        with capsys.disabled():
+            print(f"\n{text}")
+
+    return show
+
+
 @pytest.fixture(scope="session")
 def slurm():
     """Start (or find) the one-node cluster; skip when SLURM cannot run on this machine."""
@@ -86,7 +97,7 @@ def run_through_slurm(workdir, *args):
     return proc, job_ids, seconds
 
 
-def test_profile_jobs_run_as_slurm_jobs(slurm, tmp_path):
+def test_profile_jobs_run_as_slurm_jobs(slurm, tmp_path, report):
     shutil.copytree(REPO / "profiles" / "slurm", tmp_path / "profiles" / "slurm")
     (tmp_path / "Snakefile").write_text(
         "rule all:\n"
@@ -104,7 +115,7 @@ def test_profile_jobs_run_as_slurm_jobs(slurm, tmp_path):
 
     proc, job_ids, seconds = run_through_slurm(tmp_path)
 
-    print(f"toy workflow: SLURM jobs {job_ids} in {seconds:.0f} s")
+    report(f"toy workflow: SLURM jobs {job_ids} in {seconds:.0f} s")
     assert len(job_ids) == 2, proc.stderr[-3000:]
     first, second = (line.split() for line in (tmp_path / "second.txt").read_text().splitlines())
     # each rule ran inside its own SLURM job, on the default partition, with its threads as CPUs
@@ -116,7 +127,7 @@ def test_profile_jobs_run_as_slurm_jobs(slurm, tmp_path):
 
 
 @pytest.mark.slow
-def test_tiny_workflow_through_slurm_equals_local_run(slurm, tmp_path):
+def test_tiny_workflow_through_slurm_equals_local_run(slurm, tmp_path, report):
     config = tiny_config()
     models = config["datasets"]["tiny"]["models"]
     ag_files = [f"results/samples/tiny/{model}/ag.npz" for model in models]
@@ -147,7 +158,7 @@ def test_tiny_workflow_through_slurm_equals_local_run(slurm, tmp_path):
     assert cluster_run.returncode == 0, f"SLURM run failed:\n{stdout[-3000:]}\n{stderr[-5000:]}"
     job_ids = JOBID.findall(stderr)
 
-    print(
+    report(
         f"tiny workflow: local run (to the AGs) {local_seconds:.0f} s, SLURM run (to the report) "
         f"{slurm_seconds:.0f} s, SLURM jobs {job_ids}"
     )
