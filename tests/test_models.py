@@ -235,6 +235,31 @@ def test_non_persistent_centered_rbm_draws_the_clusters_in_gibbs_steps_sweeps():
     assert not torch.equal(start_chains, rbm._chains)  # the last negative batch is kept
 
 
+def test_rbm_ema_parameters_are_the_running_average_and_draw_the_ags():
+    hap = _haplotypes(8, 5)
+    cfg = models.make_config(
+        "rbm", {"n_hidden": 3, "n_chains": 4, "batch_size": 8, "ema_decay": 0.5}
+    )  # one update per epoch
+    torch.manual_seed(0)
+    rbm = RBM(cfg, 5)
+    rbm.prepare(hap, seed=0, device=torch.device("cpu"))
+    names = ("weight", "visible_bias", "hidden_bias")
+    history = [[getattr(rbm, k).clone() for k in names]]
+    assert all(torch.equal(getattr(rbm, k + "_ema"), v) for k, v in zip(names, history[0]))
+    gen = torch.Generator().manual_seed(0)
+    for _ in range(2):
+        rbm.train_epoch(gen)
+        history.append([getattr(rbm, k).clone() for k in names])
+    for i, k in enumerate(names):
+        expected = 0.5 * (0.5 * history[0][i] + 0.5 * history[1][i]) + 0.5 * history[2][i]
+        assert torch.allclose(getattr(rbm, k + "_ema"), expected, atol=1e-7)
+    # AGs come from the averaged parameters: all ALT with zero weights and large visible biases
+    rbm.weight_ema.zero_()
+    rbm.visible_bias_ema.fill_(30.0)
+    assert rbm.sample(6, gen, steps=2).all()
+    assert "weight_ema" not in RBM(models.make_config("rbm", {}), 5).state_dict()
+
+
 # --- baselines -----------------------------------------------------------------------------
 
 

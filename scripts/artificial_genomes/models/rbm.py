@@ -28,6 +28,9 @@ quality of AGs:
   after exactly that many sweeps from a random start, which is how AGs are drawn: set
   ``sample_gibbs_steps`` equal to ``gibbs_steps``. Mixing between the populations' modes, which
   long equilibrium chains do poorly, is no longer needed.
+- ``ema_decay`` > 0: AGs are drawn with an exponential moving average of the weights and biases
+  (``ema = decay * ema + (1 - decay) * current`` after every update, from the initial values),
+  which smooths the jitter of stochastic updates.
 
 Energy: ``E(v, h) = -v.b - h.c - v W h`` with ``W`` of shape (n_variants, n_hidden).
 """
@@ -66,6 +69,7 @@ class RBMConfig:
     max_memory_gb: float | None = field(default=None, metadata={"gt": 0})
     centered: bool = False
     persistent: bool = True
+    ema_decay: float = field(default=0.0, metadata={"min": 0, "lt": 1})
 
 
 def free_energy(pre_hidden: torch.Tensor, visible: torch.Tensor, visible_bias: torch.Tensor):
@@ -120,6 +124,10 @@ class RBM(nn.Module):
         self.register_buffer("weight", torch.randn(n_variants, config.n_hidden) * config.weight_std)
         self.register_buffer("visible_bias", torch.zeros(n_variants))
         self.register_buffer("hidden_bias", torch.zeros(config.n_hidden))
+        if config.ema_decay > 0:  # averaged parameters, used to draw AGs
+            self.register_buffer("weight_ema", self.weight.clone())
+            self.register_buffer("visible_bias_ema", self.visible_bias.clone())
+            self.register_buffer("hidden_bias_ema", self.hidden_bias.clone())
 
     @staticmethod
     def estimate_memory(config: RBMConfig, n_variants: int, n_haplotypes: int) -> int:
@@ -129,7 +137,8 @@ class RBM(nn.Module):
         rows = config.n_chains + 3 * config.batch_size
         chains = rows * (n_variants + n_hid) * 4 * 4
         data = n_haplotypes * n_variants * (4 + 1)
-        return 2 * params + chains + data
+        copies = 3 if config.ema_decay > 0 else 2  # one more for the averaged parameters
+        return copies * params + chains + data
 
     def prepare(self, haplotypes: np.ndarray, seed: int, device: torch.device) -> None:
         """Set the visible biases to the logit of the training frequencies, move the data to the
@@ -153,6 +162,9 @@ class RBM(nn.Module):
         freq = haplotypes.mean(axis=0, dtype=np.float64)
         freq = np.clip(freq, FREQUENCY_CLIP, 1.0 - FREQUENCY_CLIP)
         self.visible_bias.copy_(torch.from_numpy(np.log(freq / (1.0 - freq))))
+        if cfg.ema_decay > 0:
+            for averaged, current in zip(self._parameters(True), self._parameters()):
+                averaged.copy_(current)
         self._data = torch.from_numpy(haplotypes).to(device=device, dtype=torch.float32)
         start = torch.Generator().manual_seed(seed)
         chains = bernoulli(torch.full((cfg.n_chains, self.n_variants), 0.5), start)
@@ -161,12 +173,19 @@ class RBM(nn.Module):
         self._visible_offset = torch.from_numpy(freq).to(device=device, dtype=torch.float32)
         self._hidden_offset = torch.full((cfg.n_hidden,), 0.5, device=device)
 
-    def _gibbs_sweep(self, visible: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    def _parameters(self, averaged: bool = False) -> tuple[torch.Tensor, ...]:
+        """(weight, visible bias, hidden bias): the current ones or their moving averages."""
+        if averaged and self.config.ema_decay > 0:
+            return self.weight_ema, self.visible_bias_ema, self.hidden_bias_ema
+        return self.weight, self.visible_bias, self.hidden_bias
+
+    def _gibbs_sweep(
+        self, visible: torch.Tensor, generator: torch.Generator, averaged: bool = False
+    ) -> torch.Tensor:
         """One sweep v -> h -> v with sampled hidden and visible states."""
-        p_hidden = torch.sigmoid(torch.addmm(self.hidden_bias, visible, self.weight))
-        hidden = bernoulli(p_hidden, generator)
-        p_visible = torch.sigmoid(torch.addmm(self.visible_bias, hidden, self.weight.T))
-        return bernoulli(p_visible, generator)
+        w, b, c = self._parameters(averaged)
+        hidden = bernoulli(torch.sigmoid(torch.addmm(c, visible, w)), generator)
+        return bernoulli(torch.sigmoid(torch.addmm(b, hidden, w.T)), generator)
 
     @torch.no_grad()
     def train_epoch(self, generator: torch.Generator) -> torch.Tensor:
@@ -229,6 +248,9 @@ class RBM(nn.Module):
                 w.addmm_(v_pos.T, ph_pos, alpha=lr_pos).addmm_(chains.T, ph_neg, alpha=-lr_neg)
                 b.add_(v_pos.mean(0) - chains.mean(0), alpha=cfg.learning_rate)
                 c.add_(ph_pos.mean(0) - ph_neg.mean(0), alpha=cfg.learning_rate)
+            if cfg.ema_decay > 0:
+                for averaged, current in zip(self._parameters(True), self._parameters()):
+                    averaged.lerp_(current, 1.0 - cfg.ema_decay)
         return totals / n_batches
 
     def _centered_update(self, v_pos, ph_pos, v_neg, ph_neg) -> None:
@@ -278,7 +300,8 @@ class RBM(nn.Module):
         Returns
         -------
         torch.Tensor, int8, shape (n, n_variants)
-            The final sampled visible states.
+            The final sampled visible states (with the averaged parameters when ``ema_decay``
+            > 0).
         """
         steps = self.config.sample_gibbs_steps if steps is None else steps
         device = self.weight.device
@@ -288,7 +311,7 @@ class RBM(nn.Module):
             half = torch.full((size, self.n_variants), 0.5, device=device)
             visible = bernoulli(half, generator)
             for _ in range(steps):
-                visible = self._gibbs_sweep(visible, generator)
+                visible = self._gibbs_sweep(visible, generator, averaged=True)
             chunks.append(visible.to(torch.int8))
         if not chunks:
             return torch.zeros(0, self.n_variants, dtype=torch.int8, device=device)
