@@ -107,10 +107,13 @@ def test_resume_reproduces_an_uninterrupted_run(tmp_path, name, caplog):
 
 @pytest.mark.parametrize(
     ("name", "extra"),
-    [("rbm", {"centered": True, "persistent": False}), ("gan", {"ema_decay": 0.9})],
+    [
+        ("rbm", {"centered": True, "persistent": False, "ema_decay": 0.9}),
+        ("gan", {"ema_decay": 0.9}),
+    ],
 )
 def test_resume_with_training_options_reproduces_an_uninterrupted_run(tmp_path, name, extra):
-    """The centred RBM's running hidden offset and the GAN's averaged generator are resumed."""
+    """The centred RBM's running hidden offset and the averaged parameters are resumed."""
     settings = {**SETTINGS[name], **extra}
     whole = _train(tmp_path / "whole", name, {**settings, "epochs": 4})
     _train(tmp_path / "split", name, {**settings, "epochs": 2}, tag="first")

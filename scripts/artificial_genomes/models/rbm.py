@@ -163,7 +163,7 @@ class RBM(nn.Module):
         freq = np.clip(freq, FREQUENCY_CLIP, 1.0 - FREQUENCY_CLIP)
         self.visible_bias.copy_(torch.from_numpy(np.log(freq / (1.0 - freq))))
         if cfg.ema_decay > 0:
-            for averaged, current in zip(self._parameters(True), self._parameters()):
+            for averaged, current in zip(self._params(True), self._params()):
                 averaged.copy_(current)
         self._data = torch.from_numpy(haplotypes).to(device=device, dtype=torch.float32)
         start = torch.Generator().manual_seed(seed)
@@ -173,7 +173,7 @@ class RBM(nn.Module):
         self._visible_offset = torch.from_numpy(freq).to(device=device, dtype=torch.float32)
         self._hidden_offset = torch.full((cfg.n_hidden,), 0.5, device=device)
 
-    def _parameters(self, averaged: bool = False) -> tuple[torch.Tensor, ...]:
+    def _params(self, averaged: bool = False) -> tuple[torch.Tensor, ...]:
         """(weight, visible bias, hidden bias): the current ones or their moving averages."""
         if averaged and self.config.ema_decay > 0:
             return self.weight_ema, self.visible_bias_ema, self.hidden_bias_ema
@@ -183,7 +183,7 @@ class RBM(nn.Module):
         self, visible: torch.Tensor, generator: torch.Generator, averaged: bool = False
     ) -> torch.Tensor:
         """One sweep v -> h -> v with sampled hidden and visible states."""
-        w, b, c = self._parameters(averaged)
+        w, b, c = self._params(averaged)
         hidden = bernoulli(torch.sigmoid(torch.addmm(c, visible, w)), generator)
         return bernoulli(torch.sigmoid(torch.addmm(b, hidden, w.T)), generator)
 
@@ -249,7 +249,7 @@ class RBM(nn.Module):
                 b.add_(v_pos.mean(0) - chains.mean(0), alpha=cfg.learning_rate)
                 c.add_(ph_pos.mean(0) - ph_neg.mean(0), alpha=cfg.learning_rate)
             if cfg.ema_decay > 0:
-                for averaged, current in zip(self._parameters(True), self._parameters()):
+                for averaged, current in zip(self._params(True), self._params()):
                     averaged.lerp_(current, 1.0 - cfg.ema_decay)
         return totals / n_batches
 
