@@ -260,6 +260,20 @@ def test_rbm_ema_parameters_are_the_running_average_and_draw_the_ags():
     assert "weight_ema" not in RBM(models.make_config("rbm", {}), 5).state_dict()
 
 
+def test_rbm_sample_temperature_sharpens_only_the_last_visible_draw():
+    """With zero weights p(v = 1) = sigmoid(b / T): b = log 4 (p = 0.8) at T = 0.5 gives
+    sigmoid(2 log 4) = 16 / 17."""
+    for temperature, expected in ((1.0, 0.8), (0.5, 16 / 17)):
+        cfg = models.make_config("rbm", {"n_hidden": 2, "sample_temperature": temperature})
+        rbm = RBM(cfg, 3)
+        rbm.weight.zero_()
+        rbm.visible_bias.fill_(np.log(4.0))
+        sample = rbm.sample(20000, torch.Generator().manual_seed(0), steps=3).numpy()
+        assert sample.mean() == pytest.approx(expected, abs=0.01)
+    with pytest.raises(InputError, match="'sample_temperature'"):
+        models.make_config("rbm", {"sample_temperature": 0})
+
+
 # --- baselines -----------------------------------------------------------------------------
 
 
