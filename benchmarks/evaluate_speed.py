@@ -27,9 +27,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
 from artificial_genomes import metrics
 from artificial_genomes.haplotypes import HaplotypeSet
 
-DATA = Path("/work/shared/data")
-DEFAULT_VCF = DATA / "lct_chr2_2504" / "1kg_phase3_chr2_LCT_136.40-136.70Mb.phased.vcf.gz"
-DEFAULT_PANEL = DATA / "panel" / "integrated_call_samples_v3.20130502.ALL.panel"
+RESOURCES = Path(__file__).resolve().parents[1] / "resources"
+DEFAULT_VCF = RESOURCES / "lct_chr2" / "1kg_phase3_chr2_LCT_136.40-136.70Mb.phased.vcf.gz"
+DEFAULT_PANEL = RESOURCES / "panel" / "integrated_call_samples_v3.20130502.ALL.panel"
 
 
 def read_lct(vcf, panel, seed=0) -> HaplotypeSet:

@@ -2,6 +2,7 @@
 
 import gzip
 import os
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -14,7 +15,10 @@ from artificial_genomes.download import fetch_source, read_panel
 from artificial_genomes.errors import InputError
 from artificial_genomes.regions import parse_region
 
-REAL_PANEL = "/work/shared/data/panel/integrated_call_samples_v3.20130502.ALL.panel"
+REAL_PANEL = (
+    Path(__file__).resolve().parents[1]
+    / "resources/panel/integrated_call_samples_v3.20130502.ALL.panel"
+)
 
 
 def positions(path):

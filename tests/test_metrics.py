@@ -9,7 +9,7 @@ import pytest
 
 from artificial_genomes import metrics
 
-YELMEN = Path("/work/shared/data/yelmen_805snp")
+YELMEN = Path(__file__).resolve().parents[1] / "resources" / "yelmen805"
 
 
 def read_hapt_zip(path) -> np.ndarray:
@@ -470,14 +470,12 @@ def test_auc_by_hand_with_ties_and_roc_area():
 
 
 # --------------------------------------------------------------------------------------------------
-# Reference values: AGs published with Yelmen et al. 2021 (805 SNPs), see data/README.md
+# Reference values: AGs published with Yelmen et al. 2021 (805 SNPs), see resources/README.md
 # --------------------------------------------------------------------------------------------------
 
 
 @pytest.fixture(scope="module")
 def yelmen():
-    if not YELMEN.is_dir():
-        pytest.skip(f"{YELMEN} not available")
     return {
         "real": read_hapt_zip(YELMEN / "805_SNP_1000G_real.hapt.zip"),
         "GAN": read_hapt_zip(YELMEN / "805_SNP_GAN_AG_20000epochs.hapt.zip"),

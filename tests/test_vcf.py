@@ -18,10 +18,10 @@ from artificial_genomes.haplotypes import HaplotypeSet
 from artificial_genomes.subset import subset_vcf
 from artificial_genomes.vcf import read_hapt, read_legend, write_hapt, write_vcf
 
-DATA = Path("/work/shared/data")
-LCT = DATA / "lct_chr2_2504/1kg_phase3_chr2_LCT_136.40-136.70Mb.phased.vcf.gz"
+DATA = Path(__file__).resolve().parents[1] / "resources"
+LCT = DATA / "lct_chr2/1kg_phase3_chr2_LCT_136.40-136.70Mb.phased.vcf.gz"
 PANEL = DATA / "panel/integrated_call_samples_v3.20130502.ALL.panel"
-Y805 = DATA / "yelmen_805snp"
+Y805 = DATA / "yelmen805"
 QUERY = "%CHROM\t%POS\t%ID\t%REF\t%ALT[\t%GT]\n"
 
 
