@@ -1,13 +1,14 @@
-"""Time training epochs and sampling of the GAN and the RBM at the published settings.
+"""Time training epochs and sampling of the GAN and the RBM (published settings unless ``--set``).
 
 Usage (from the repository root)::
 
     python benchmarks/train_speed.py                      # random data, 2 threads
     python benchmarks/train_speed.py --data real --threads 2 --epochs 5
     python benchmarks/train_speed.py --models gan --device cuda
+    python benchmarks/train_speed.py --data real --set rbm.n_hidden=100 --set rbm.persistent=false
 
 ``--data real`` reads the 805-SNP Yelmen set
-(``/work/shared/data/yelmen_805snp/805_SNP_1000G_real.phased.vcf.gz`` by default) and keeps its
+(``resources/yelmen805/805_SNP_1000G_real.phased.vcf.gz`` by default) and keeps its
 first ``--n-haplotypes`` haplotypes; ``--data random`` draws haplotypes with the same shape.
 Prints seconds per epoch (median of the timed epochs, after one warm-up epoch) and, for the RBM,
 Gibbs sampling throughput.
@@ -21,13 +22,19 @@ from pathlib import Path
 
 import numpy as np
 import torch
+import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
 
 from artificial_genomes import models
 from artificial_genomes.training import resolve_device
 
-REAL_VCF = "/work/shared/data/yelmen_805snp/805_SNP_1000G_real.phased.vcf.gz"
+REAL_VCF = str(
+    Path(__file__).resolve().parents[1]
+    / "resources"
+    / "yelmen805"
+    / "805_SNP_1000G_real.phased.vcf.gz"
+)
 
 
 def load_haplotypes(kind: str, n_haplotypes: int, n_variants: int, vcf: str) -> np.ndarray:
@@ -69,10 +76,21 @@ def main(argv=None) -> None:
     parser.add_argument("--models", default="gan,rbm")
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--rbm-gibbs-steps", type=int, default=None, help="k of PCD-k")
+    parser.add_argument(
+        "--set", action="append", default=[], metavar="MODEL.SETTING=VALUE", dest="overrides",
+        help="a model setting (YAML-typed value), e.g. gan.ema_decay=0.999",
+    )  # fmt: skip
     parser.add_argument("--sample-n", type=int, default=1000, help="RBM chains to sample")
     parser.add_argument("--sample-steps", type=int, default=100, help="RBM sampling sweeps")
     args = parser.parse_args(argv)
 
+    overrides: dict = {}
+    for item in args.overrides:
+        key, _, value = item.partition("=")
+        model, _, setting = key.partition(".")
+        if not value or not setting:
+            parser.error(f"expected MODEL.SETTING=VALUE, got {item!r}")
+        overrides.setdefault(model, {})[setting] = yaml.safe_load(value)
     torch.set_num_threads(args.threads)
     device = resolve_device(args.device)
     hap = load_haplotypes(args.data, args.n_haplotypes, args.n_variants, args.vcf)
@@ -81,7 +99,7 @@ def main(argv=None) -> None:
         f"threads={torch.get_num_threads()} device={device} torch={torch.__version__}"
     )
     for name in args.models.split(","):
-        settings = {}
+        settings = overrides.get(name, {})
         if name == "rbm" and args.rbm_gibbs_steps:
             settings["gibbs_steps"] = args.rbm_gibbs_steps
         model, generator, times = time_epochs(name, settings, hap, args.epochs, device)
