@@ -98,9 +98,9 @@ def model_settings(config: dict, model: str, dataset: str = DATASET) -> dict:
     """Settings of ``model`` on ``dataset`` as the workflow computes them (``rules/common.smk``).
 
     The top-level ``model_settings`` of the model, then the dataset's own; ``preset: published``
-    ignores both (the models' defaults are the 2021 settings).
+    ignores both for the networks (their defaults are the 2021 settings) and keeps the baselines'.
     """
-    if config.get("preset", "default") == "published":
+    if config.get("preset", "default") == "published" and model in EPOCH_MODELS:
         return {}
     settings = copy.deepcopy(config.get("model_settings", {}).get(model) or {})
     settings.update(config["datasets"][dataset].get("model_settings", {}).get(model) or {})

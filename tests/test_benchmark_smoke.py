@@ -57,6 +57,9 @@ def test_merged_config_follows_snakemake(bench, tmp_path):
     assert bench.model_settings(config, "gan") == {"epochs": 100}
     config["preset"] = "published"
     assert bench.model_settings(config, "rbm") == {}
+    # the preset is the networks' only: baselines keep their settings, as in rules/common.smk
+    config["model_settings"]["mosaic"] = {"ne": 1000}
+    assert bench.model_settings(config, "mosaic") == {"ne": 1000}
 
 
 def test_format_table_aligns_and_leaves_missing_cells_empty(bench):
@@ -85,7 +88,7 @@ def test_benchmark_runs_on_a_tiny_budget(tmp_path):
             "--max-individuals", "120", "--n-ags", "100", "--threads", "1",
             "--workdir", str(tmp_path / "work"), "--out", str(out),
         ],
-        capture_output=True, text=True, cwd=ROOT, timeout=120, check=False,
+        capture_output=True, text=True, cwd=ROOT, timeout=600, check=False,
     )  # fmt: skip
     assert run.returncode == 0, run.stderr[-3000:]
     lines = (out / "table.tsv").read_text().splitlines()
