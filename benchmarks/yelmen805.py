@@ -35,8 +35,8 @@ Run from the repository root (nice it on a shared machine):
 
 ``--budget MODEL=SECONDS`` first times a probe of a few epochs (in a scratch folder), then trains
 the model from scratch for as many epochs as fit in the budget at that speed; the table reports
-the epochs trained (they depend on the machine and its load). ``--max-individuals`` keeps a random subset of individuals (for
-a quick smoke run).
+the epochs trained (they depend on the machine and its load). ``--max-individuals`` keeps a random
+subset of individuals (for a quick smoke run).
 """
 
 import argparse
