@@ -2,7 +2,6 @@
 
 import gzip
 import os
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -14,11 +13,7 @@ from artificial_genomes import download
 from artificial_genomes.download import fetch_source, read_panel
 from artificial_genomes.errors import InputError
 from artificial_genomes.regions import parse_region
-
-REAL_PANEL = (
-    Path(__file__).resolve().parents[1]
-    / "resources/panel/integrated_call_samples_v3.20130502.ALL.panel"
-)
+from workflow_utils import PANEL
 
 
 def positions(path):
@@ -38,7 +33,7 @@ def test_parse_region():
 
 
 def test_read_panel_phase3_real():
-    panel = read_panel(REAL_PANEL)
+    panel = read_panel(PANEL)
     assert list(panel.columns) == ["sample", "population", "super_population"]
     assert len(panel) == 2504
     assert (panel["super_population"] == "EUR").sum() == 503

@@ -2,14 +2,14 @@
 
 import itertools
 import zipfile
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from artificial_genomes import metrics
+from workflow_utils import RESOURCES
 
-YELMEN = Path(__file__).resolve().parents[1] / "resources" / "yelmen805"
+YELMEN = RESOURCES / "yelmen805"
 
 
 def read_hapt_zip(path) -> np.ndarray:

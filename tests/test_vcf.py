@@ -5,7 +5,6 @@ import os
 import subprocess
 import time
 import zipfile
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -17,11 +16,9 @@ from artificial_genomes.errors import InputError
 from artificial_genomes.haplotypes import HaplotypeSet
 from artificial_genomes.subset import subset_vcf
 from artificial_genomes.vcf import read_hapt, read_legend, write_hapt, write_vcf
+from workflow_utils import LCT_VCF, PANEL, RESOURCES
 
-DATA = Path(__file__).resolve().parents[1] / "resources"
-LCT = DATA / "lct_chr2/1kg_phase3_chr2_LCT_136.40-136.70Mb.phased.vcf.gz"
-PANEL = DATA / "panel/integrated_call_samples_v3.20130502.ALL.panel"
-Y805 = DATA / "yelmen805"
+Y805 = RESOURCES / "yelmen805"
 QUERY = "%CHROM\t%POS\t%ID\t%REF\t%ALT[\t%GT]\n"
 
 
@@ -193,7 +190,7 @@ def test_round_trip_lct_eur_and_known_frequency(tmp_path):
     panel = read_panel(PANEL)
     eur = panel.loc[panel["super_population"] == "EUR", "sample"]
     subset = tmp_path / "eur.bcf"
-    stats = subset_vcf(LCT, PANEL, subset, region, super_populations=["EUR"])
+    stats = subset_vcf(LCT_VCF, PANEL, subset, region, super_populations=["EUR"])
     hs = encode(subset, PANEL, tmp_path / "h.npz", tmp_path / "split.tsv", seed=1)
     assert hs.n_samples == 503 and hs.haplotypes.shape == (1006, stats["n_sites"])
     (site,) = np.flatnonzero(hs.pos == 136608646)
@@ -204,7 +201,7 @@ def test_round_trip_lct_eur_and_known_frequency(tmp_path):
     samples = tmp_path / "eur.txt"
     samples.write_text("\n".join(eur) + "\n")
     independent = subprocess.run(
-        f"bcftools view -r {region} -S {samples} -Ou {LCT} | "
+        f"bcftools view -r {region} -S {samples} -Ou {LCT_VCF} | "
         f"bcftools view -m2 -M2 -v snps -c 1:minor -Ou | bcftools query -f '{QUERY}'",
         shell=True, check=True, capture_output=True, text=True,
     ).stdout  # fmt: skip
