@@ -22,12 +22,12 @@ from pathlib import Path
 
 import numpy as np
 import torch
-import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
 
 from artificial_genomes import models
 from artificial_genomes.training import resolve_device
+from yelmen805 import parse_overrides
 
 REAL_VCF = str(
     Path(__file__).resolve().parents[1]
@@ -84,13 +84,7 @@ def main(argv=None) -> None:
     parser.add_argument("--sample-steps", type=int, default=100, help="RBM sampling sweeps")
     args = parser.parse_args(argv)
 
-    overrides: dict = {}
-    for item in args.overrides:
-        key, _, value = item.partition("=")
-        model, _, setting = key.partition(".")
-        if not value or not setting:
-            parser.error(f"expected MODEL.SETTING=VALUE, got {item!r}")
-        overrides.setdefault(model, {})[setting] = yaml.safe_load(value)
+    overrides = parse_overrides(args.overrides)
     torch.set_num_threads(args.threads)
     device = resolve_device(args.device)
     hap = load_haplotypes(args.data, args.n_haplotypes, args.n_variants, args.vcf)
@@ -99,7 +93,7 @@ def main(argv=None) -> None:
         f"threads={torch.get_num_threads()} device={device} torch={torch.__version__}"
     )
     for name in args.models.split(","):
-        settings = overrides.get(name, {})
+        settings = dict(overrides.get(name, {}))
         if name == "rbm" and args.rbm_gibbs_steps:
             settings["gibbs_steps"] = args.rbm_gibbs_steps
         model, generator, times = time_epochs(name, settings, hap, args.epochs, device)

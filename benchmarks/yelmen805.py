@@ -457,7 +457,7 @@ def _pairs(values, kind=float) -> dict:
     return out
 
 
-def _overrides(values) -> dict:
+def parse_overrides(values) -> dict:
     """``["rbm.n_hidden=1000", ...]`` as ``{"rbm": {"n_hidden": 1000}}`` (YAML-typed values)."""
     import yaml
 
@@ -509,7 +509,7 @@ def main(argv=None) -> None:
         started = time.perf_counter()
         rows = run_benchmark(
             config, workdir, models, seed, args.threads, args.n_ags,
-            _pairs(args.epochs, int), _pairs(args.budget, float), _overrides(args.overrides),
+            _pairs(args.epochs, int), _pairs(args.budget, float), parse_overrides(args.overrides),
             published=not args.no_published, max_individuals=args.max_individuals,
             npz=args.data,
         )  # fmt: skip
